@@ -1,0 +1,25 @@
+"""automl_pl: AutoML for tabular regression with pseudo-labelling, built on Optuna.
+
+One Optuna study jointly tunes the model family, its hyperparameters and the
+pseudo-label sample rate, scored by fold-correct cross-validated RMSE; the best
+trial is refitted on all labelled rows plus the unlabelled pool and exported as
+an artifact that loads without unpickling.
+"""
+
+from __future__ import annotations
+
+from automl_pl._version import __version__
+from automl_pl.artifact import ArtifactError, ExportedModel, load_model
+from automl_pl.pseudo_label import PseudoLabelRegressor
+from automl_pl.study import TuneResult, refit_best, tune
+
+__all__ = [
+    "ArtifactError",
+    "ExportedModel",
+    "PseudoLabelRegressor",
+    "TuneResult",
+    "__version__",
+    "load_model",
+    "refit_best",
+    "tune",
+]

@@ -1,0 +1,341 @@
+"""Export a fitted model as a directory that loads without unpickling, and load it back.
+
+An artifact directory holds:
+
+* the student model in its library's own format: XGBoost UBJSON (``model.ubj``),
+  LightGBM text (``model.txt``), CatBoost ``model.cbm``, or skops (``model.skops``)
+  for scikit-learn pipelines, loaded with an allow-list of scikit-learn types;
+* ``metadata.json``: family, parameters, scores, rows used, the feature schema
+  (names, kinds, categories), library versions, the study and trial, the SHA-256
+  of every other file, and a checksum of the metadata itself.
+
+It is written to a temporary sibling directory and renamed into place, so a crash
+never leaves a half-written artifact. This module takes a fitted estimator and
+plain metadata; it never reaches into a study.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from automl_pl._version import __version__
+from automl_pl.data import FeatureSchema
+
+FORMAT = "automl_pl.model"
+FORMAT_VERSION = 1
+METADATA_FILE = "metadata.json"
+
+_MODEL_FILES = {"xgboost": "model.ubj", "lightgbm": "model.txt", "catboost": "model.cbm", "skops": "model.skops"}
+_MODEL_LIBRARIES = {"xgboost": ["xgboost"], "lightgbm": ["lightgbm"], "catboost": ["catboost"],
+                    "skops": ["scikit-learn", "skops"]}
+_SKOPS_TRUSTED_PREFIXES = ("sklearn.",)
+_SKOPS_TRUSTED_TYPES = frozenset({"numpy.dtype", "numpy.ndarray", "builtins.slice"})
+
+
+class ArtifactError(ValueError):
+    """An artifact directory cannot be written or read; the message says why and what to do."""
+
+
+class ExportedModel:
+    """A model loaded by :func:`load_model`: checks its input, then predicts.
+
+    Attributes:
+        metadata: the parsed ``metadata.json``.
+        schema: the feature schema the model was fitted on.
+    """
+
+    def __init__(self, model: Any, schema: FeatureSchema, metadata: Mapping[str, Any]) -> None:
+        self._model = model
+        self.schema = schema
+        self.metadata = dict(metadata)
+
+    @property
+    def feature_names_in_(self) -> list[str]:
+        return self.schema.names
+
+    @property
+    def target(self) -> str:
+        return self.metadata.get("target", "prediction")
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict for the rows of ``X``, which must have the training columns and kinds.
+
+        Columns listed as ``ignored_columns`` at export (identifiers, say) are dropped first.
+
+        Raises:
+            ValueError: columns are missing or unexpected.
+            TypeError: ``X`` is not a DataFrame, or a numeric column holds non-numbers.
+        """
+        if isinstance(X, pd.DataFrame):
+            X = X.drop(columns=[c for c in self.metadata.get("ignored_columns", []) if c in X.columns])
+        X = self.schema.transform(X, what="prediction input")
+        if len(X) == 0:
+            return np.empty(0)
+        return np.asarray(self._model.predict(X), dtype="float64").ravel()
+
+    def __repr__(self) -> str:
+        return f"ExportedModel(family={self.metadata.get('family')!r}, target={self.target!r}, features={len(self.schema.names)})"
+
+
+def export_model(estimator: Any, path: str | os.PathLike, *, artifact_format: str,
+                 metadata: Mapping[str, Any]) -> Path:
+    """Write a fitted :class:`~automl_pl.PseudoLabelRegressor` to the directory ``path``.
+
+    The student must be a pipeline whose first step is a fitted
+    :class:`~automl_pl.data.FrameEncoder` and whose last step is the family's model.
+    An existing automl_pl artifact at ``path`` is replaced; any other existing,
+    non-empty directory or file is left alone and refused.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        ArtifactError: ``path`` is taken by something else or cannot be written.
+    """
+    check_is_fitted(estimator)
+    if artifact_format not in _MODEL_FILES:
+        raise ValueError(f"unknown artifact format {artifact_format!r}; valid: {sorted(_MODEL_FILES)}")
+    student = estimator.estimator_
+    schema: FeatureSchema = student[0].schema_
+    path = Path(path)
+    _check_replaceable(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    except OSError as exc:
+        raise ArtifactError(f"cannot write the model to {path}: {exc.strerror or exc}. Choose a writable directory.") from None
+    try:
+        model_file = _MODEL_FILES[artifact_format]
+        _SAVERS[artifact_format](student[-1], staging / model_file)
+        document = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "automl_pl_version": __version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            **metadata,
+            "artifact_format": artifact_format,
+            "model_file": model_file,
+            "schema": schema.to_dict(),
+            "versions": _versions(artifact_format),
+            "files": {model_file: _sha256(staging / model_file)},
+        }
+        document["checksum"] = _checksum(document)
+        with open(staging / METADATA_FILE, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2, allow_nan=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _swap_into_place(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return path
+
+
+def load_model(path: str | os.PathLike) -> ExportedModel:
+    """Load an artifact written by ``export``: verify it, then load the model without unpickling.
+
+    Warns when the library that reads the model file differs in version from the one that wrote it.
+
+    Raises:
+        ArtifactError: the directory is missing, foreign, tampered with, truncated, or from a
+            newer automl_pl; the message says which.
+    """
+    path = Path(path)
+    metadata = read_metadata(path)
+    for name, digest in metadata["files"].items():
+        if _sha256(path / name) != digest:
+            raise ArtifactError(f"{path / name} was changed after export (SHA-256 mismatch). Re-export the model.")
+    try:
+        schema = FeatureSchema.from_dict(metadata["schema"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArtifactError(f"{path / METADATA_FILE} has a malformed feature schema ({exc}). Re-export the model.") from None
+    _warn_on_version_change(metadata)
+    try:
+        model = _LOADERS[metadata["artifact_format"]](path / metadata["model_file"])
+    except ArtifactError:
+        raise
+    except Exception as exc:
+        raise ArtifactError(f"cannot read the model file {path / metadata['model_file']}: {exc}. Re-export the model.") from None
+    return ExportedModel(model, schema, metadata)
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """Read and check ``metadata.json`` of the artifact at ``path`` (hashes of other files not yet)."""
+    if not path.is_dir():
+        raise ArtifactError(f"{path} is not a directory. Pass the directory that export wrote.")
+    try:
+        raw = (path / METADATA_FILE).read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(f"{path} has no {METADATA_FILE}: it is not an automl_pl model directory.") from None
+    try:
+        metadata = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ArtifactError(f"{path / METADATA_FILE} is not valid JSON (truncated or corrupted). Re-export the model.") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise ArtifactError(f"{path} is not an automl_pl model directory ({METADATA_FILE} has no format {FORMAT!r}).")
+    format_version = metadata.get("format_version")
+    if not isinstance(format_version, int) or isinstance(format_version, bool):
+        raise ArtifactError(f"{path / METADATA_FILE} has no valid format_version. Re-export the model.")
+    if format_version > FORMAT_VERSION:
+        raise ArtifactError(
+            f"{path} was written by a newer automl_pl ({metadata.get('automl_pl_version', '?')}, artifact format "
+            f"{format_version}); this is automl_pl {__version__}, which reads format {FORMAT_VERSION}. "
+            "Upgrade: pip install -U automl_pl."
+        )
+    if metadata.get("checksum") != _checksum(metadata):
+        raise ArtifactError(f"{path / METADATA_FILE} was changed after export (checksum mismatch). Re-export the model.")
+    files = metadata.get("files")
+    model_file = metadata.get("model_file")
+    fmt = metadata.get("artifact_format")
+    if (fmt not in _LOADERS or not isinstance(files, dict) or model_file not in files
+            or not all(isinstance(n, str) and isinstance(d, str) and _is_plain_name(n) for n, d in files.items())):
+        raise ArtifactError(f"{path / METADATA_FILE} does not describe a readable model. Re-export the model.")
+    for name in files:
+        if not (path / name).is_file():
+            raise ArtifactError(f"{path / name} is missing: the artifact is incomplete. Re-export the model.")
+    return metadata
+
+
+def is_artifact(path: Path) -> bool:
+    """Whether ``path`` looks like an automl_pl artifact directory (safe to replace)."""
+    try:
+        metadata = json.loads((path / METADATA_FILE).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(metadata, dict) and metadata.get("format") == FORMAT
+
+
+def _check_replaceable(path: Path) -> None:
+    if path.is_file() or path.is_symlink():
+        raise ArtifactError(f"{path} is a file. Choose a directory path for the model.")
+    if path.is_dir() and any(path.iterdir()) and not is_artifact(path):
+        raise ArtifactError(
+            f"{path} exists and is not an automl_pl model directory; refusing to replace it. "
+            "Choose a new or empty directory."
+        )
+
+
+def _swap_into_place(staging: Path, path: Path) -> None:
+    """Rename ``staging`` to ``path``; an old artifact there is moved aside first, then removed."""
+    old = None
+    if path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+        os.replace(path, old / "artifact")
+    os.replace(staging, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _checksum(metadata: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in metadata.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode()).hexdigest()
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_plain_name(name: str) -> bool:
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name
+
+
+def _versions(artifact_format: str) -> dict[str, str]:
+    names = ["numpy", "pandas", "scikit-learn", *_MODEL_LIBRARIES[artifact_format]]
+    found = {"python": platform.python_version()}
+    for name in dict.fromkeys(names):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def _warn_on_version_change(metadata: Mapping[str, Any]) -> None:
+    recorded = metadata.get("versions", {})
+    for name in _MODEL_LIBRARIES[metadata["artifact_format"]]:
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            raise ArtifactError(f"this model needs {name}, which is not installed: pip install {name}") from None
+        if name in recorded and recorded[name] != installed:
+            warnings.warn(
+                f"the model was written with {name} {recorded[name]} and is read with {name} {installed}; "
+                "predictions may differ slightly. Re-export with the installed version to be sure.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
+def _save_xgboost(model: Any, file: Path) -> None:
+    model.save_model(file)
+
+
+def _save_lightgbm(model: Any, file: Path) -> None:
+    model.booster_.save_model(file)
+
+
+def _save_catboost(model: Any, file: Path) -> None:
+    model.save_model(str(file), format="cbm")
+
+
+def _save_skops(model: Any, file: Path) -> None:
+    import skops.io
+
+    skops.io.dump(model, file)
+
+
+def _load_xgboost(file: Path) -> Any:
+    from xgboost import XGBRegressor
+
+    model = XGBRegressor()
+    model.load_model(file)
+    return model
+
+
+def _load_lightgbm(file: Path) -> Any:
+    import lightgbm
+
+    return lightgbm.Booster(model_file=file)
+
+
+def _load_catboost(file: Path) -> Any:
+    from catboost import CatBoostRegressor
+
+    return CatBoostRegressor().load_model(str(file), format="cbm")
+
+
+def _load_skops(file: Path) -> Any:
+    import skops.io
+
+    types = skops.io.get_untrusted_types(file=file)
+    refused = [t for t in types if not (t.startswith(_SKOPS_TRUSTED_PREFIXES) or t in _SKOPS_TRUSTED_TYPES)]
+    if refused:
+        raise ArtifactError(f"{file} contains types outside the allow-list ({refused[:5]}); refusing to load it.")
+    return skops.io.load(file, trusted=types)
+
+
+_SAVERS: dict[str, Callable[[Any, Path], None]] = {
+    "xgboost": _save_xgboost, "lightgbm": _save_lightgbm, "catboost": _save_catboost, "skops": _save_skops,
+}
+_LOADERS: dict[str, Callable[[Path], Any]] = {
+    "xgboost": _load_xgboost, "lightgbm": _load_lightgbm, "catboost": _load_catboost, "skops": _load_skops,
+}

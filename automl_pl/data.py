@@ -1,0 +1,276 @@
+"""Feature schema, input validation and categorical normalisation.
+
+Every model family receives frames in one *normalised* form:
+
+* numeric columns (bool, integer, float) as ``float64`` with ``NaN`` for missing;
+* categorical columns (``category``, ``object``, ``string``) as a pandas
+  ``Categorical`` whose categories are the strings seen while fitting plus
+  :data:`MISSING_CATEGORY`. Missing values and categories never seen while
+  fitting both become :data:`MISSING_CATEGORY`, so prediction never fails on
+  a new category and no family ever sees a ``NaN`` category.
+
+This module sits at the bottom of the package: it imports nothing from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+MISSING_CATEGORY = "__missing__"
+"""Category that stands for a missing value or a category unseen in training."""
+
+ColumnKind = Literal["numeric", "categorical"]
+
+
+@dataclass(frozen=True)
+class ColumnSchema:
+    """One feature column: its name, kind and (for categoricals) categories."""
+
+    name: str
+    kind: ColumnKind
+    categories: tuple[str, ...] = ()
+
+    @property
+    def dtype(self) -> np.dtype | pd.CategoricalDtype:
+        """The dtype of this column in a normalised frame."""
+        if self.kind == "numeric":
+            return np.dtype("float64")
+        return pd.CategoricalDtype(list(self.categories), ordered=False)
+
+
+@dataclass(frozen=True)
+class FeatureSchema:
+    """The feature columns a model was fitted on, in order."""
+
+    columns: tuple[ColumnSchema, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def categorical(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "categorical"]
+
+    @property
+    def numeric(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "numeric"]
+
+    @classmethod
+    def infer(cls, frame: pd.DataFrame, *more: pd.DataFrame | None) -> FeatureSchema:
+        """Infer the schema of ``frame``; categories are pooled over ``more`` frames too.
+
+        Raises:
+            TypeError: a column has a dtype that is neither numeric nor categorical.
+        """
+        check_frame(frame, what="X")
+        frames = [frame, *(f for f in more if f is not None)]
+        columns = []
+        for name in frame.columns:
+            kind = column_kind(frame[name], name=name)
+            categories: tuple[str, ...] = ()
+            if kind == "categorical":
+                seen: set[str] = set()
+                for f in frames:
+                    seen.update(_category_strings(f[name]))
+                seen.discard(MISSING_CATEGORY)
+                categories = (*sorted(seen), MISSING_CATEGORY)
+            columns.append(ColumnSchema(name, kind, categories))
+        return cls(tuple(columns))
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """A JSON-ready description (used by ``metadata.json``)."""
+        return [
+            {"name": c.name, "kind": c.kind, **({"categories": list(c.categories)} if c.categories else {})}
+            for c in self.columns
+        ]
+
+    @classmethod
+    def from_dict(cls, columns: Sequence[Mapping[str, Any]]) -> FeatureSchema:
+        parsed = []
+        for column in columns:
+            kind = column["kind"]
+            if kind not in ("numeric", "categorical"):
+                raise ValueError(f"unknown column kind {kind!r} for column {column['name']!r}")
+            parsed.append(ColumnSchema(str(column["name"]), kind, tuple(map(str, column.get("categories", ())))))
+        return cls(tuple(parsed))
+
+    def check(self, frame: pd.DataFrame, *, what: str = "X") -> None:
+        """Check that ``frame`` has exactly this schema's columns with compatible dtypes.
+
+        Raises:
+            TypeError: ``frame`` is not a DataFrame, or a numeric column holds non-numbers.
+            ValueError: columns are missing, extra or duplicated.
+        """
+        check_frame(frame, what=what)
+        expected = self.names
+        missing = [name for name in expected if name not in frame.columns]
+        extra = [name for name in frame.columns if name not in set(expected)]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing columns {missing}")
+            if extra:
+                parts.append(f"unexpected columns {extra}")
+            raise ValueError(
+                f"{what} does not match the training features: {' and '.join(parts)}. "
+                f"Pass exactly these columns: {expected}."
+            )
+        for column in self.columns:
+            if column.kind == "numeric" and not _is_numeric(frame[column.name]):
+                raise TypeError(
+                    f"{what} column {column.name!r} must be numeric, as in training, but has dtype "
+                    f"{frame[column.name].dtype}. Convert it with pandas.to_numeric or fix the input file."
+                )
+
+    def transform(self, frame: pd.DataFrame, *, what: str = "X") -> pd.DataFrame:
+        """Check ``frame`` and return it normalised (columns in schema order)."""
+        self.check(frame, what=what)
+        if self._is_normalised(frame):
+            return frame
+        out = {}
+        for column in self.columns:
+            series = frame[column.name]
+            if column.kind == "numeric":
+                out[column.name] = series.to_numpy(dtype="float64", na_value=np.nan)
+            else:
+                out[column.name] = _to_categorical(series, column.dtype)
+        return pd.DataFrame(out, index=frame.index)
+
+    def _is_normalised(self, frame: pd.DataFrame) -> bool:
+        if list(frame.columns) != self.names:
+            return False
+        return all(frame[c.name].dtype == c.dtype for c in self.columns)
+
+
+def check_frame(frame: object, *, what: str) -> None:
+    """Raise a clear error unless ``frame`` is a non-empty DataFrame with unique string columns."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}. Wrap arrays with pandas.DataFrame(...).")
+    if frame.shape[1] == 0:
+        raise ValueError(f"{what} has no feature columns. Pass at least one feature column.")
+    duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise ValueError(f"{what} has duplicate column names {duplicated}. Rename or drop the duplicates.")
+    non_string = [c for c in frame.columns if not isinstance(c, str)]
+    if non_string:
+        raise TypeError(f"{what} column names must be strings, got {non_string[:5]}. Use frame.columns = frame.columns.astype(str).")
+
+
+def column_kind(series: pd.Series, *, name: str) -> ColumnKind:
+    """Classify a column as numeric or categorical, or explain why it is neither."""
+    if _is_numeric(series):
+        return "numeric"
+    if isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+        return "categorical"
+    raise TypeError(
+        f"column {name!r} has dtype {series.dtype}, which is neither numeric nor categorical. "
+        "Convert it to numbers (e.g. a timestamp to its year or to seconds) or to strings, or drop it."
+    )
+
+
+def check_target(y: object, *, n_rows: int, name: str = "y") -> np.ndarray:
+    """Return the target as a float array, or raise a clear error about what is wrong with it."""
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise ValueError(f"{name} must be one column, got a DataFrame with {y.shape[1]} columns.")
+        y = y.iloc[:, 0]
+    if isinstance(y, pd.Series) and not _is_numeric(y):
+        raise TypeError(f"target {name} must be numeric, got dtype {y.dtype}. This tool does regression; encode the target as numbers.")
+    try:
+        values = np.asarray(y, dtype="float64")
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"target {name} must be numeric: {exc}. This tool does regression; encode the target as numbers.") from None
+    if values.ndim != 1:
+        raise ValueError(f"target {name} must be one-dimensional, got shape {values.shape}.")
+    if len(values) != n_rows:
+        raise ValueError(f"target {name} has {len(values)} values but X has {n_rows} rows. Pass one target value per row.")
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ValueError(
+            f"target {name} has {int(bad.sum())} missing or infinite values (first at row {int(np.argmax(bad))}). "
+            "Drop those rows, or pass them as unlabelled data (X_unlabeled) instead."
+        )
+    if len(values) and np.ptp(values) == 0:
+        raise ValueError(f"target {name} is constant ({values[0]!r}); there is nothing to learn. Check the target column.")
+    return values
+
+
+def data_fingerprint(*parts: pd.DataFrame | np.ndarray | None) -> str:
+    """A SHA-256 over the given frames and arrays, to tell whether a study saw the same data."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if part is None:
+            digest.update(b"<none>")
+        elif isinstance(part, pd.DataFrame):
+            digest.update(repr(list(part.columns)).encode())
+            digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+        else:
+            digest.update(np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()
+
+
+class FrameEncoder(TransformerMixin, BaseEstimator):
+    """Learn a :class:`FeatureSchema` in ``fit``; check and normalise frames in ``transform``.
+
+    The first step of every automl_pl model pipeline, so a fitted model accepts the
+    user's raw DataFrames (strings, categories, missing values) and never fails on
+    an unseen category.
+
+    Attributes:
+        schema_: the learnt :class:`FeatureSchema`.
+        feature_names_in_: column names seen in ``fit``.
+        n_features_in_: number of columns seen in ``fit``.
+    """
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> FrameEncoder:
+        self.schema_ = FeatureSchema.infer(X)
+        self.feature_names_in_ = np.asarray(self.schema_.names, dtype=object)
+        self.n_features_in_ = len(self.schema_.names)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        check_is_fitted(self)
+        return self.schema_.transform(X)
+
+    def get_feature_names_out(self, input_features: Iterable[str] | None = None) -> np.ndarray:
+        check_is_fitted(self)
+        return self.feature_names_in_.copy()
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return pd.api.types.is_bool_dtype(dtype) or (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+    )
+
+
+def _category_strings(series: pd.Series) -> set[str]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return set(series.cat.categories.astype(str))
+    return set(series.dropna().astype(str).unique())
+
+
+def _to_categorical(series: pd.Series, dtype: pd.CategoricalDtype) -> pd.Categorical:
+    categories = dtype.categories
+    missing_code = categories.get_loc(MISSING_CATEGORY)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # Map each source category once, then the codes; cheap for long columns.
+        lookup = categories.get_indexer(series.cat.categories.astype(str))
+        lookup = np.append(np.where(lookup < 0, missing_code, lookup), missing_code)  # code -1 (NaN) -> missing
+        codes = lookup[series.cat.codes.to_numpy()]
+    else:
+        codes = categories.get_indexer(series.astype(str).to_numpy())
+        codes[series.isna().to_numpy()] = missing_code
+        codes[codes < 0] = missing_code
+    return pd.Categorical.from_codes(codes, dtype=dtype)

@@ -1,0 +1,357 @@
+"""tune(): one Optuna study over model family, hyperparameters and pseudo-label settings.
+
+Owns storage, sampler, pruner, budget, thread plan, resume and the refit of the
+best trial. The objective itself lives in :mod:`automl_pl.objective`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+from sklearn.model_selection import KFold
+from threadpoolctl import threadpool_limits
+
+from automl_pl._version import __version__
+from automl_pl.artifact import export_model
+from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
+from automl_pl.models import build_model, get_family, resolve_families
+from automl_pl.objective import PseudoLabelObjective, TrialModelError
+from automl_pl.pseudo_label import PseudoLabelRegressor
+from automl_pl.storage import open_storage, redact_url
+
+DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
+DEFAULT_STUDY_NAME = "automl_pl"
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Validated, normalised data of one study, and what identifies it."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    X_unlabeled: pd.DataFrame | None
+    schema: FeatureSchema
+    target_name: str
+    fingerprint: str
+
+
+@dataclass
+class TuneResult:
+    """What :func:`tune` returns: the study and the refitted best model.
+
+    Attributes:
+        study: the :class:`optuna.Study`; the same storage and name resume it.
+        best_estimator_: the best trial's :class:`PseudoLabelRegressor`, refitted on all
+            labelled rows plus the unlabelled pool (``None`` when ``refit=False``).
+        refit_time_: seconds the refit took.
+        data: the prepared data the study ran on.
+    """
+
+    study: optuna.Study
+    best_estimator_: PseudoLabelRegressor | None
+    refit_time_: float
+    data: PreparedData
+
+    @property
+    def best_trial(self) -> optuna.trial.FrozenTrial:
+        return self.study.best_trial
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """The best trial's parameters, ``model`` and ``sample_rate`` included."""
+        return dict(self.best_trial.params)
+
+    @property
+    def cv_rmse(self) -> float:
+        return float(self.best_trial.value)
+
+    @property
+    def supervised_cv_rmse(self) -> float | None:
+        """The same trial's teachers' CV RMSE: the score without pseudo-labels."""
+        return self.best_trial.user_attrs.get("supervised_cv_rmse")
+
+    def export(self, path: str | os.PathLike, *, ignored_columns: Sequence[str] = ()) -> Path:
+        """Write the refitted best model to the directory ``path`` (see :mod:`automl_pl.artifact`).
+
+        Args:
+            path: the artifact directory; an existing automl_pl artifact there is replaced.
+            ignored_columns: input columns that :func:`automl_pl.load_model`'s ``predict``
+                may receive and drops (identifiers the study dropped, say).
+        """
+        if self.best_estimator_ is None:
+            raise RuntimeError("this result was made with refit=False; call automl_pl.refit_best(...) to get a model to export")
+        trial = self.best_trial
+        family = get_family(trial.params["model"])
+        metadata = {
+            "family": family.name,
+            "params": {k: v for k, v in trial.params.items() if k != "model"},
+            "sample_rate": trial.params["sample_rate"],
+            "cv_rmse": self.cv_rmse,
+            "supervised_cv_rmse": self.supervised_cv_rmse,
+            "target": self.data.target_name,
+            "rows": {
+                "labeled": len(self.data.X),
+                "pseudo_labeled": int(self.best_estimator_.n_pseudo_labeled_),
+                "unlabeled_pool": 0 if self.data.X_unlabeled is None else len(self.data.X_unlabeled),
+            },
+            "ignored_columns": list(ignored_columns),
+            "study": {"name": self.study.study_name, "trial_number": trial.number},
+        }
+        return export_model(self.best_estimator_, path, artifact_format=family.artifact_format, metadata=metadata)
+
+    def summary(self) -> str:
+        """A few lines on the study and its best trial, for people."""
+        counts = {state: 0 for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
+        for trial in self.study.get_trials(deepcopy=False, states=tuple(counts)):
+            counts[trial.state] += 1
+        trial = self.best_trial
+        params = ", ".join(f"{k}={_short(v)}" for k, v in trial.params.items() if k not in ("model", "sample_rate"))
+        lines = [
+            f"study {self.study.study_name!r}: {sum(counts.values())} trials "
+            f"({counts[TrialState.COMPLETE]} complete, {counts[TrialState.PRUNED]} pruned, {counts[TrialState.FAIL]} failed)",
+            f"best trial #{trial.number}: {trial.params['model']}, sample_rate={trial.params['sample_rate']:g}",
+            f"  CV RMSE            {self.cv_rmse:.6g}",
+        ]
+        if self.supervised_cv_rmse is not None:
+            gain = 100 * (self.cv_rmse / self.supervised_cv_rmse - 1)
+            lines.append(f"  supervised CV RMSE {self.supervised_cv_rmse:.6g}  (same trial without pseudo-labels; {gain:+.1f}%)")
+        lines.append(f"  parameters: {params}")
+        if self.best_estimator_ is not None:
+            lines.append(
+                f"refit on {len(self.data.X)} labelled + {self.best_estimator_.n_pseudo_labeled_} pseudo-labelled rows "
+                f"in {self.refit_time_:.1f} s"
+            )
+        return "\n".join(lines)
+
+
+def tune(
+    X: pd.DataFrame,
+    y: pd.Series | np.ndarray,
+    *,
+    X_unlabeled: pd.DataFrame | None = None,
+    models: Sequence[str] | None = None,
+    n_trials: int | None = 100,
+    timeout: float | None = None,
+    cv: int = 5,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    study_name: str | None = None,
+    random_state: int = 0,
+    n_jobs: int | None = None,
+    show_progress_bar: bool = True,
+    refit: bool = True,
+) -> TuneResult:
+    """Tune model family, hyperparameters and pseudo-label sample rate jointly; refit the best.
+
+    Args:
+        X: labelled features (numeric, categorical and missing values are fine).
+        y: their numeric target.
+        X_unlabeled: unlabelled rows with the same columns, e.g. the rows to predict.
+        models: family names to choose from (see ``automl_pl.models.FAMILIES``);
+            ``None`` for every installed family.
+        n_trials: the study's total of finished (complete or pruned) trials: a resumed
+            study runs only the missing ones. ``None`` for no limit (needs ``timeout``).
+        timeout: seconds to spend on new trials in this call, or ``None``.
+        cv: folds of the shuffled, seeded K-fold cross-validation.
+        storage: an Optuna storage or URL; default ``sqlite:///studies/automl_pl.db``.
+        study_name: the study to create or resume; default ``"automl_pl"``.
+        random_state: seeds folds, sampler, models and pseudo-label draws.
+        n_jobs: threads per model (default: every core this process may use).
+        show_progress_bar: show Optuna's progress bar.
+        refit: refit the best trial on all data into ``best_estimator_``.
+
+    Returns:
+        A :class:`TuneResult`.
+
+    Raises:
+        ValueError, TypeError: bad data or settings; the message names the fix.
+    """
+    if n_trials is None and timeout is None:
+        raise ValueError("give n_trials, timeout or both; otherwise the study would never end")
+    if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 0):
+        raise ValueError(f"n_trials must be a whole number >= 0, got {n_trials!r}")
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+    data = prepare_data(X, y, X_unlabeled, cv=cv)
+    families = resolve_families(models)
+    threads = _threads(n_jobs)
+    study = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=True)
+
+    objective = PseudoLabelObjective(
+        data.X, data.y, data.X_unlabeled, families=families, schema=data.schema,
+        folds=make_folds(len(data.X), cv=cv, random_state=random_state), random_state=random_state, n_jobs=threads,
+    )
+    remaining = None if n_trials is None else n_trials - _count_finished(study)
+    callbacks = [] if n_trials is None else [optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)]
+    with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
+        if remaining is None or remaining > 0:
+            study.optimize(objective, n_trials=remaining, timeout=timeout, catch=(TrialModelError,),
+                           callbacks=callbacks, show_progress_bar=show_progress_bar)
+        if not refit:
+            return TuneResult(study, None, 0.0, data)
+        return _refit(study, data, random_state=random_state, n_jobs=threads)
+
+
+def refit_best(
+    X: pd.DataFrame,
+    y: pd.Series | np.ndarray,
+    *,
+    X_unlabeled: pd.DataFrame | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    study_name: str | None = None,
+    n_jobs: int | None = None,
+) -> TuneResult:
+    """Refit the best trial of an existing study on the data it was run on.
+
+    The study's own folds and seed are used; the data must be the study's.
+
+    Raises:
+        ValueError: no such study, or the data differ from the study's.
+        RuntimeError: the study has no completed trial.
+    """
+    recorded = _existing_settings(storage, study_name)
+    cv, random_state = recorded.get("cv", 5), recorded.get("random_state", 0)
+    data = prepare_data(X, y, X_unlabeled, cv=cv)
+    study = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=False)
+    threads = _threads(n_jobs)
+    with threadpool_limits(limits=threads):
+        return _refit(study, data, random_state=random_state, n_jobs=threads)
+
+
+def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *, cv: int) -> PreparedData:
+    """Validate the inputs and normalise them with one schema (categories pooled over both frames)."""
+    check_frame(X, what="X")
+    if len(X) == 0:
+        raise ValueError("X has no rows. Pass at least a few labelled rows.")
+    target = check_target(y, n_rows=len(X))
+    if not isinstance(cv, int) or isinstance(cv, bool) or cv < 2:
+        raise ValueError(f"cv must be a whole number of folds >= 2, got {cv!r}")
+    if cv > len(X):
+        raise ValueError(f"cv={cv} folds need at least {cv} labelled rows, but X has {len(X)}. Lower cv or add labelled rows.")
+    if X_unlabeled is not None:
+        check_frame(X_unlabeled, what="X_unlabeled")
+        if len(X_unlabeled) == 0:
+            X_unlabeled = None
+    schema = FeatureSchema.infer(X, X_unlabeled)
+    X_norm = schema.transform(X).reset_index(drop=True)
+    X_unlabeled_norm = None if X_unlabeled is None else schema.transform(X_unlabeled, what="X_unlabeled").reset_index(drop=True)
+    target_name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else "target"
+    return PreparedData(X_norm, target, X_unlabeled_norm, schema, target_name,
+                        data_fingerprint(X_norm, target, X_unlabeled_norm))
+
+
+def make_folds(n_rows: int, *, cv: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The shuffled, seeded K-fold splits every trial shares."""
+    return list(KFold(n_splits=cv, shuffle=True, random_state=random_state).split(np.zeros(n_rows)))
+
+
+def _refit(study: optuna.Study, data: PreparedData, *, random_state: int, n_jobs: int) -> TuneResult:
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+        reason = f" The last failure: {failed[-1].user_attrs.get('fail_reason', 'see the log')}" if failed else ""
+        raise RuntimeError(
+            f"study {study.study_name!r} has no completed trial to refit ({len(study.trials)} trials in all). "
+            f"Run more trials or allow more time.{reason}"
+        )
+    best = study.best_trial
+    family = get_family(best.params["model"])
+    started = time.perf_counter()
+    model = PseudoLabelRegressor(
+        build_model(family, best.params, schema=data.schema, random_state=random_state, n_jobs=n_jobs),
+        sample_rate=best.params["sample_rate"],
+        random_state=random_state,
+    ).fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
+    return TuneResult(study, model, time.perf_counter() - started, data)
+
+
+def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_state: int, create: bool) -> optuna.Study:
+    storage = open_storage(storage if storage is not None else DEFAULT_STORAGE)
+    study_name = study_name or DEFAULT_STUDY_NAME
+    settings = {"data_fingerprint": data.fingerprint, "cv": cv, "random_state": random_state}
+    exists = study_name in {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
+    if not exists and not create:
+        raise ValueError(f"no study named {study_name!r} in storage {_describe(storage)}. Run the study first, or check the name.")
+    n_before = 0
+    if exists:
+        n_before = len(optuna.load_study(study_name=study_name, storage=storage).trials)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(
+            seed=random_state + n_before,  # a resumed study must not replay the first run's random start
+            multivariate=True, group=True, constant_liar=True,
+        )
+    study = optuna.create_study(
+        storage=storage, study_name=study_name, direction="minimize", load_if_exists=True, sampler=sampler,
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0),
+    )
+    recorded = study.user_attrs.get("automl_pl")
+    if recorded is None:
+        study.set_user_attr("automl_pl", {**settings, "version": __version__, "target": data.target_name,
+                                          "features": data.schema.names})
+    else:
+        changed = [k for k in settings if recorded.get(k) != settings[k]]
+        if changed:
+            raise ValueError(
+                f"study {study_name!r} in {_describe(storage)} was run with other {', '.join(changed)} "
+                f"(data, cv folds or seed); its scores would not be comparable. "
+                f"Use a new study_name, or the study's own data and settings."
+            )
+    return study
+
+
+def _existing_settings(storage, study_name) -> dict[str, Any]:
+    storage = open_storage(storage if storage is not None else DEFAULT_STORAGE)
+    try:
+        study = optuna.load_study(study_name=study_name or DEFAULT_STUDY_NAME, storage=storage)
+    except KeyError:
+        raise ValueError(
+            f"no study named {study_name or DEFAULT_STUDY_NAME!r} in storage {_describe(storage)}. "
+            "Run the study first, or check the name."
+        ) from None
+    return study.user_attrs.get("automl_pl", {})
+
+
+def _count_finished(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def _threads(n_jobs: int | None) -> int:
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if n_jobs is None:
+        return available
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a whole number of threads >= 1, got {n_jobs!r}")
+    return n_jobs
+
+
+def _describe(storage: optuna.storages.BaseStorage) -> str:
+    url = getattr(storage, "url", None) or getattr(getattr(storage, "_backend", None), "url", None)
+    return redact_url(url) if url else type(storage).__name__
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) and math.isfinite(value) else str(value)
+
+
+@contextmanager
+def _quiet_optuna(quiet: bool):
+    """With a progress bar, Optuna's per-trial log lines only garble it."""
+    before = optuna.logging.get_verbosity()
+    if quiet:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
