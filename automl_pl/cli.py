@@ -1,0 +1,170 @@
+"""The ``automl-pl`` command: parse, call the Python API, print. No logic of its own.
+
+    automl-pl run SPEC [--data-dir DIR] [--n-trials N] [--timeout S] [--storage URL]
+                       [--study-name NAME] [--export DIR]
+    automl-pl export SPEC [--data-dir DIR] [--storage URL] [--study-name NAME] --out DIR
+    automl-pl predict MODEL_DIR INPUT -o OUTPUT
+    automl-pl dashboard SPEC [--storage URL] [--host HOST] [--port PORT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from automl_pl._version import __version__
+from automl_pl.spec import StudySpec, load_data, load_spec, read_table
+from automl_pl.storage import redact_url
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished trials are kept in the study; run the same command again to continue.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ValueError, TypeError, ImportError, RuntimeError, OSError) as exc:
+        print(f"automl-pl: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _run(args: argparse.Namespace) -> int:
+    from automl_pl.study import tune
+
+    spec = _spec(args)
+    X, y, X_unlabeled = load_data(spec)
+    print(f"study {spec.study_name!r} on {redact_url(spec.storage)}: {len(X)} labelled rows, "
+          f"{0 if X_unlabeled is None else len(X_unlabeled)} unlabelled, target {y.name!r}", file=sys.stderr)
+    result = tune(
+        X, y, X_unlabeled=X_unlabeled, models=spec.models, n_trials=spec.n_trials, timeout=spec.timeout, cv=spec.cv,
+        storage=spec.storage, study_name=spec.study_name, random_state=spec.seed, n_jobs=args.n_jobs,
+        show_progress_bar=not args.no_progress,
+    )
+    print(result.summary())
+    if spec.export_dir is not None:
+        print(f"exported the best model to {result.export(spec.export_dir, ignored_columns=spec.drop)}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from automl_pl.study import refit_best
+
+    spec = _spec(args)
+    X, y, X_unlabeled = load_data(spec)
+    result = refit_best(X, y, X_unlabeled=X_unlabeled, storage=spec.storage, study_name=spec.study_name,
+                        n_jobs=args.n_jobs)
+    print(result.summary())
+    print(f"exported the best model to {result.export(args.out, ignored_columns=spec.drop)}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from automl_pl.artifact import load_model
+
+    model = load_model(args.model)
+    rows = read_table(Path(args.input))
+    predictions = model.predict(rows)
+    kept = [c for c in model.metadata.get("ignored_columns", []) if c in rows.columns]
+    out = rows[kept].copy()
+    out[model.target] = predictions
+    _write_atomically(out, Path(args.output))
+    print(f"wrote {len(out)} predictions of {model.target!r} to {args.output}")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from optuna_dashboard import run_server
+
+    from automl_pl.storage import open_storage
+
+    spec = _spec(args)
+    storage = open_storage(spec.storage)
+    print(f"optuna-dashboard for {redact_url(spec.storage)} at http://{args.host}:{args.port}/ (Ctrl-C to stop)")
+    run_server(storage, host=args.host, port=args.port)
+    return 0
+
+
+def _spec(args: argparse.Namespace) -> StudySpec:
+    spec = load_spec(args.spec, data_dir=getattr(args, "data_dir", None))
+    overrides = {
+        "n_trials": getattr(args, "n_trials", None),
+        "timeout": getattr(args, "timeout", None),
+        "storage": args.storage,
+        "study_name": getattr(args, "study_name", None),
+        "export_dir": Path(args.export) if getattr(args, "export", None) else None,
+    }
+    return dataclasses.replace(spec, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
+    """Write next to ``path`` and rename, so a failure never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame.to_parquet(staging, index=False)
+        else:
+            frame.to_csv(staging, index=False)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="automl-pl", description="AutoML for tabular regression with pseudo-labelling.")
+    parser.add_argument("--version", action="version", version=f"automl_pl {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def study_command(name: str, help: str, handler) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument("spec", help="study spec (TOML), e.g. studies/demo.toml")
+        sub.add_argument("--storage", help="Optuna storage URL, overriding the spec")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    run = study_command("run", "run (or continue) a study, then refit and export its best model", _run)
+    run.add_argument("--data-dir", help="folder holding the data files the spec names")
+    run.add_argument("--n-trials", type=int, help="the study's total of finished trials")
+    run.add_argument("--timeout", type=float, help="seconds to spend on new trials")
+    run.add_argument("--study-name", help="study name, overriding the spec")
+    run.add_argument("--export", help="directory to export the best model to, overriding the spec")
+    run.add_argument("--n-jobs", type=int, help="threads per model (default: all cores)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    export = study_command("export", "refit the best trial of an existing study and export it", _export)
+    export.add_argument("--data-dir", help="folder holding the data files the spec names")
+    export.add_argument("--study-name", help="study name, overriding the spec")
+    export.add_argument("--out", required=True, help="directory to write the model to")
+    export.add_argument("--n-jobs", type=int, help="threads per model (default: all cores)")
+
+    dashboard = study_command("dashboard", "open optuna-dashboard on the spec's study storage", _dashboard)
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    dashboard.add_argument("--port", type=int, default=8080)
+
+    predict = commands.add_parser("predict", help="predict with an exported model", description="predict with an exported model")
+    predict.add_argument("model", help="model directory written by run --export or export")
+    predict.add_argument("input", help="CSV or Parquet file with the feature columns")
+    predict.add_argument("-o", "--output", required=True, help="CSV or Parquet file to write")
+    predict.set_defaults(handler=_predict)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

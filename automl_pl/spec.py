@@ -1,0 +1,214 @@
+"""Study specs: ``studies/*.toml`` -> validated settings and loaded DataFrames.
+
+A spec has three tables::
+
+    [data]                       # files, or a bundled dataset
+    labeled = "train.csv"        # CSV or Parquet
+    unlabeled = "test.csv"       # optional: rows to pseudo-label (often the rows to predict)
+    target = "Item_Outlet_Sales"
+    drop = ["Item_Identifier"]   # optional: columns that are not features (identifiers, leaks)
+    # dataset = "gapminder"      # instead of files: a dataset bundled with a package
+    # labeled_fraction = 0.3     # with dataset: keep this share of labels, the rest become unlabelled
+
+    [study]
+    name = "bigmart"             # default: the spec file's name
+    storage = "sqlite:///bigmart.db"   # default: a SQLite file next to the spec
+    n_trials = 200               # the study's total
+    timeout = 600                # seconds per run
+    cv = 5
+    seed = 0
+    models = ["lightgbm", "xgboost"]   # default: every installed family
+
+    [export]
+    dir = "../models/bigmart"    # optional: where `run` exports the best model
+
+Relative paths (data files, a SQLite file, the export directory) are relative to the
+spec file; data files are looked up in ``--data-dir`` instead when it is given.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import make_url
+
+from automl_pl.datasets import hide_labels, load_dataset
+
+
+class SpecError(ValueError):
+    """A study spec is missing, malformed or names data that cannot be read."""
+
+
+_KEYS = {
+    "data": {"labeled", "unlabeled", "target", "drop", "dataset", "labeled_fraction"},
+    "study": {"name", "storage", "n_trials", "timeout", "cv", "seed", "models"},
+    "export": {"dir"},
+}
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A validated study spec; paths are resolved."""
+
+    path: Path
+    study_name: str
+    storage: str
+    target: str | None = None
+    labeled: Path | None = None
+    unlabeled: Path | None = None
+    drop: tuple[str, ...] = ()
+    dataset: str | None = None
+    labeled_fraction: float = 1.0
+    n_trials: int | None = 100
+    timeout: float | None = None
+    cv: int = 5
+    seed: int = 0
+    models: tuple[str, ...] | None = None
+    export_dir: Path | None = None
+
+
+def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudySpec:
+    """Read and validate the spec at ``path``.
+
+    Args:
+        path: the TOML file.
+        data_dir: where to find the data files named in the spec, instead of the spec's folder.
+
+    Raises:
+        SpecError: the file is missing or malformed; the message names the key and the fix.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(f"no study spec at {path}. Check the path (specs live in studies/).") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read the study spec {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path} is not valid TOML: {exc}") from None
+    for table, value in raw.items():
+        if table not in _KEYS:
+            raise SpecError(f"{path}: unknown table [{table}]. Valid tables: {', '.join(f'[{t}]' for t in _KEYS)}.")
+        if not isinstance(value, dict):
+            raise SpecError(f"{path}: {table} must be a table ([{table}]), not a value.")
+        unknown = set(value) - _KEYS[table]
+        if unknown:
+            raise SpecError(f"{path}: unknown key(s) {sorted(unknown)} in [{table}]. Valid keys: {sorted(_KEYS[table])}.")
+    data, study, export = raw.get("data", {}), raw.get("study", {}), raw.get("export", {})
+    here = path.resolve().parent
+    data_root = Path(data_dir).resolve() if data_dir is not None else here
+
+    def get(table: dict, key: str, kinds: type | tuple[type, ...], default: Any = None) -> Any:
+        value = table.get(key, default)
+        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool) and bool not in _tuple(kinds)):
+            names = " or ".join(k.__name__ for k in _tuple(kinds))
+            raise SpecError(f"{path}: {key} must be {names}, got {value!r}.")
+        return value
+
+    dataset = get(data, "dataset", str)
+    labeled = get(data, "labeled", str)
+    if (dataset is None) == (labeled is None):
+        raise SpecError(f"{path}: [data] needs either labeled = \"file.csv\" (with target) or dataset = \"name\", not both or neither.")
+    target = get(data, "target", str)
+    if labeled is not None and target is None:
+        raise SpecError(f"{path}: [data] needs target = \"column\": the column to predict.")
+    drop = get(data, "drop", list, [])
+    models = get(study, "models", list)
+    if not all(isinstance(c, str) for c in drop) or (models is not None and not all(isinstance(m, str) for m in models)):
+        raise SpecError(f"{path}: drop and models must be lists of strings.")
+    fraction = get(data, "labeled_fraction", (int, float), 1.0)
+    if not 0 < fraction <= 1:
+        raise SpecError(f"{path}: labeled_fraction must be in (0, 1], got {fraction!r}.")
+    n_trials = get(study, "n_trials", int, 100)
+    timeout = get(study, "timeout", (int, float))
+    cv = get(study, "cv", int, 5)
+    seed = get(study, "seed", int, 0)
+    if n_trials is not None and n_trials < 0 or timeout is not None and timeout <= 0 or cv < 2:
+        raise SpecError(f"{path}: n_trials must be >= 0, timeout > 0 and cv >= 2.")
+    export_dir = get(export, "dir", str)
+    unlabeled = get(data, "unlabeled", str)
+    return StudySpec(
+        path=path,
+        study_name=get(study, "name", str, path.stem),
+        storage=_resolve_storage(get(study, "storage", str), here, path.stem),
+        target=target,
+        labeled=None if labeled is None else data_root / labeled,
+        unlabeled=None if unlabeled is None else data_root / unlabeled,
+        drop=tuple(drop),
+        dataset=dataset,
+        labeled_fraction=float(fraction),
+        n_trials=n_trials,
+        timeout=None if timeout is None else float(timeout),
+        cv=cv,
+        seed=seed,
+        models=None if models is None else tuple(models),
+        export_dir=None if export_dir is None else here / export_dir,
+    )
+
+
+def load_data(spec: StudySpec) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]:
+    """The spec's ``(X, y, X_unlabeled)``, with dropped columns removed.
+
+    Raises:
+        SpecError: a file is missing or unreadable, or a named column is absent.
+    """
+    if spec.dataset is not None:
+        try:
+            X, y = load_dataset(spec.dataset)
+        except ValueError as exc:
+            raise SpecError(f"{spec.path}: {exc}") from None
+        X = _drop(X, spec.drop, source=f"dataset {spec.dataset!r}")
+        return hide_labels(X, y, labeled_fraction=spec.labeled_fraction, random_state=spec.seed)
+    labeled = read_table(spec.labeled)
+    if spec.target not in labeled.columns:
+        raise SpecError(
+            f"target column {spec.target!r} is not in {spec.labeled}. Its columns: {list(labeled.columns)}. Fix target in {spec.path}."
+        )
+    y = labeled[spec.target]
+    X = _drop(labeled.drop(columns=spec.target), spec.drop, source=str(spec.labeled))
+    X_unlabeled = None
+    if spec.unlabeled is not None:
+        unlabeled = read_table(spec.unlabeled)
+        unlabeled = unlabeled.drop(columns=[c for c in (spec.target, *spec.drop) if c in unlabeled.columns])
+        X_unlabeled = unlabeled
+    return X, y, X_unlabeled
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file, with an error that names the file and the fix."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise SpecError(f"{path}: unsupported file type {suffix or '(none)'}. Use a .csv or .parquet file.")
+    if not path.is_file():
+        raise SpecError(f"data file {path} does not exist. Check the path in the spec, or pass --data-dir DIR.")
+    try:
+        return pd.read_parquet(path) if suffix in (".parquet", ".pq") else pd.read_csv(path)
+    except Exception as exc:  # pandas raises many types for unreadable files
+        raise SpecError(f"cannot read {path}: {type(exc).__name__}: {exc}") from None
+
+
+def _drop(frame: pd.DataFrame, columns: tuple[str, ...], *, source: str) -> pd.DataFrame:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SpecError(f"drop names columns {missing} that {source} does not have. Its columns: {list(frame.columns)}.")
+    return frame.drop(columns=list(columns))
+
+
+def _resolve_storage(storage: str | None, here: Path, stem: str) -> str:
+    if storage is None:
+        return f"sqlite:///{here / f'{stem}.db'}"
+    try:
+        url = make_url(storage)
+    except Exception:
+        raise SpecError(f"storage {storage!r} is not a database URL, e.g. sqlite:///x.db or postgresql+psycopg://host/db") from None
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not Path(url.database).is_absolute():
+        return url.set(database=str(here / url.database)).render_as_string(hide_password=False)
+    return storage
+
+
+def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)

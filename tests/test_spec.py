@@ -1,0 +1,109 @@
+"""Study specs: parsing, path resolution, data loading and the errors users see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from automl_pl.spec import SpecError, load_data, load_spec
+
+
+def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def csvs(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"id": [1, 2, 3, 4], "a": [1.0, 2.0, 3.0, 4.0], "c": ["x", "y", "x", None], "t": [1.0, 2.0, 3.0, 5.0]}).to_csv(
+        data / "train.csv", index=False)
+    pd.DataFrame({"id": [5, 6], "a": [5.0, 6.0], "c": ["z", "x"]}).to_csv(data / "test.csv", index=False)
+    return data
+
+
+def test_files_spec_resolves_paths_and_loads_data(tmp_path, csvs):
+    spec_path = write(tmp_path, """
+[data]
+labeled = "train.csv"
+unlabeled = "test.csv"
+target = "t"
+drop = ["id"]
+[study]
+n_trials = 7
+cv = 3
+[export]
+dir = "out/model"
+""")
+    spec = load_spec(spec_path, data_dir=csvs)
+    assert spec.study_name == "s"
+    assert spec.storage == f"sqlite:///{tmp_path / 's.db'}"
+    assert spec.export_dir == tmp_path / "out" / "model"
+    assert (spec.n_trials, spec.cv, spec.timeout) == (7, 3, None)
+    X, y, X_unlabeled = load_data(spec)
+    assert list(X.columns) == ["a", "c"] and list(X_unlabeled.columns) == ["a", "c"]
+    assert y.tolist() == [1.0, 2.0, 3.0, 5.0]
+
+
+def test_relative_sqlite_storage_is_relative_to_the_spec(tmp_path):
+    spec = load_spec(write(tmp_path, '[data]\ndataset = "tips"\n[study]\nstorage = "sqlite:///db/x.db"\n'))
+    assert spec.storage == f"sqlite:///{tmp_path / 'db' / 'x.db'}"
+
+
+def test_dataset_spec_hides_labels(tmp_path):
+    spec = load_spec(write(tmp_path, '[data]\ndataset = "tips"\nlabeled_fraction = 0.25\n'))
+    X, y, X_unlabeled = load_data(spec)
+    assert len(X) == len(y) == 61 and len(X_unlabeled) == 244 - 61
+    assert "tip" not in X.columns
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[data\n", "not valid TOML"),
+        ('[data]\ndataset = "tips"\n[stdy]\n', "unknown table [stdy]"),
+        ('[data]\ndataset = "tips"\n[study]\nntrials = 3\n', "unknown key(s) ['ntrials']"),
+        ('[data]\ndataset = "tips"\n[study]\nn_trials = "ten"\n', "n_trials must be int"),
+        ('[data]\ndataset = "tips"\n[study]\ncv = 1\n', "cv >= 2"),
+        ('[data]\nlabeled = "a.csv"\n', "needs target"),
+        ("[study]\n", "needs either labeled"),
+        ('[data]\ndataset = "nope"\n', None),
+        ('[data]\ndataset = "tips"\nlabeled_fraction = 0\n', "labeled_fraction must be in (0, 1]"),
+        ('[data]\ndataset = "tips"\n[study]\nstorage = "not a url"\n', "not a database URL"),
+    ],
+)
+def test_malformed_specs_are_named(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(SpecError) as info:
+        load_data(load_spec(path))
+    if message is not None:
+        assert message in str(info.value)
+    else:
+        assert "unknown dataset 'nope'" in str(info.value) and "gapminder" in str(info.value)
+
+
+def test_missing_spec_file(tmp_path):
+    with pytest.raises(SpecError, match="no study spec at"):
+        load_spec(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ('labeled = "nope.csv"\ntarget = "t"', "does not exist"),
+        ('labeled = "train.txt"\ntarget = "t"', "unsupported file type .txt"),
+        ('labeled = "train.csv"\ntarget = "T"', "target column 'T' is not in"),
+        ('labeled = "train.csv"\ntarget = "t"\ndrop = ["idd"]', "drop names columns ['idd']"),
+        ('labeled = "broken.parquet"\ntarget = "t"', "cannot read"),
+    ],
+)
+def test_data_errors_are_named(tmp_path, csvs, data, message):
+    (csvs / "train.txt").write_text("x")
+    (csvs / "broken.parquet").write_bytes(b"not parquet at all")
+    spec = load_spec(write(tmp_path, f"[data]\n{data}\n"), data_dir=csvs)
+    with pytest.raises(SpecError, match=message.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
+        load_data(spec)
