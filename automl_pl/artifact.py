@@ -43,8 +43,19 @@ METADATA_FILE = "metadata.json"
 _MODEL_FILES = {"xgboost": "model.ubj", "lightgbm": "model.txt", "catboost": "model.cbm", "skops": "model.skops"}
 _MODEL_LIBRARIES = {"xgboost": ["xgboost"], "lightgbm": ["lightgbm"], "catboost": ["catboost"],
                     "skops": ["scikit-learn", "skops"]}
-_SKOPS_TRUSTED_PREFIXES = ("sklearn.",)
-_SKOPS_TRUSTED_TYPES = frozenset({"numpy.dtype", "numpy.ndarray", "builtins.slice"})
+# Beyond skops' own defaults (scikit-learn estimators), exactly the types our pipelines hold.
+# tests/test_artifact.py round-trips every skops family, so a new type here fails loudly, not silently.
+_SKOPS_TRUSTED_TYPES = frozenset({
+    "numpy.dtype",
+    "functools.partial",  # wraps check_array below; any other function it wrapped would be refused on its own
+    "sklearn.utils.validation.check_array",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",
+})
 
 
 class ArtifactError(ValueError):
@@ -327,7 +338,7 @@ def _load_skops(file: Path) -> Any:
     import skops.io
 
     types = skops.io.get_untrusted_types(file=file)
-    refused = [t for t in types if not (t.startswith(_SKOPS_TRUSTED_PREFIXES) or t in _SKOPS_TRUSTED_TYPES)]
+    refused = [t for t in types if t not in _SKOPS_TRUSTED_TYPES]
     if refused:
         raise ArtifactError(f"{file} contains types outside the allow-list ({refused[:5]}); refusing to load it.")
     return skops.io.load(file, trusted=types)
