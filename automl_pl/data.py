@@ -73,6 +73,8 @@ class FeatureSchema:
         """
         check_frame(frame, what="X")
         frames = [frame, *(f for f in more if f is not None)]
+        for other in frames[1:]:
+            check_same_columns(frame, other, what="X_unlabeled")
         columns = []
         for name in frame.columns:
             kind = column_kind(frame[name], name=name)
@@ -111,19 +113,7 @@ class FeatureSchema:
             ValueError: columns are missing, extra or duplicated.
         """
         check_frame(frame, what=what)
-        expected = self.names
-        missing = [name for name in expected if name not in frame.columns]
-        extra = [name for name in frame.columns if name not in set(expected)]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"missing columns {missing}")
-            if extra:
-                parts.append(f"unexpected columns {extra}")
-            raise ValueError(
-                f"{what} does not match the training features: {' and '.join(parts)}. "
-                f"Pass exactly these columns: {expected}."
-            )
+        check_same_columns(pd.DataFrame(columns=self.names), frame, what=what)
         for column in self.columns:
             if column.kind == "numeric" and not _is_numeric(frame[column.name]):
                 raise TypeError(
@@ -163,6 +153,19 @@ def check_frame(frame: object, *, what: str) -> None:
     non_string = [c for c in frame.columns if not isinstance(c, str)]
     if non_string:
         raise TypeError(f"{what} column names must be strings, got {non_string[:5]}. Use frame.columns = frame.columns.astype(str).")
+
+
+def check_same_columns(reference: pd.DataFrame, frame: pd.DataFrame, *, what: str) -> None:
+    """Raise a ValueError naming the columns ``frame`` lacks or adds compared with ``reference``."""
+    missing = [c for c in reference.columns if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in reference.columns]
+    if missing or extra:
+        parts = [f"missing columns {missing}"] if missing else []
+        parts += [f"unexpected columns {extra}"] if extra else []
+        raise ValueError(
+            f"{what} does not match the training features: {' and '.join(parts)}. "
+            f"Pass exactly these columns: {list(reference.columns)}."
+        )
 
 
 def column_kind(series: pd.Series, *, name: str) -> ColumnKind:

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 
 class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
@@ -98,20 +98,21 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self : PseudoLabelRegressor
         """
         self._validate_params()
+        y = column_or_1d(y, warn=True)
         self.teacher_ = clone(self.estimator).fit(X, y)
         self.estimator_ = self.teacher_
         self.pseudo_labeled_indices_ = np.empty(0, dtype=np.intp)
 
-        n_unlabeled = 0 if X_unlabeled is None else _num_samples(X_unlabeled)
-        n_pick = math.floor(self.sample_rate * n_unlabeled)
+        n_unlabeled = 0 if X_unlabeled is None else _n_rows(X_unlabeled)
+        n_pick = math.floor(round(self.sample_rate * n_unlabeled, 9))  # 0.29 * 100 is 28.99999...
         if n_pick > 0:
-            _check_same_kind(X, X_unlabeled)
+            X_unlabeled = _aligned(X, X_unlabeled)
             rng = check_random_state(self.random_state)
             picked = np.sort(rng.choice(n_unlabeled, size=n_pick, replace=False))
             X_pseudo = _take_rows(X_unlabeled, picked)
             y_pseudo = np.asarray(self.teacher_.predict(X_pseudo), dtype="float64")
             X_student = _stack_rows(X, X_pseudo)
-            y_student = np.concatenate([np.asarray(y, dtype="float64").ravel(), y_pseudo.ravel()])
+            y_student = np.concatenate([np.asarray(y, dtype="float64"), y_pseudo.ravel()])
             self.estimator_ = clone(self.estimator).fit(X_student, y_student)
             self.pseudo_labeled_indices_ = picked
         self.n_pseudo_labeled_ = len(self.pseudo_labeled_indices_)
@@ -147,7 +148,12 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         return tags
 
 
-def _check_same_kind(X, X_unlabeled) -> None:
+def _n_rows(X) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _aligned(X, X_unlabeled):
+    """``X_unlabeled`` checked against ``X``; a DataFrame's columns put in ``X``'s order."""
     if isinstance(X, pd.DataFrame) != isinstance(X_unlabeled, pd.DataFrame):
         raise TypeError(
             f"X is a {type(X).__name__} but X_unlabeled is a {type(X_unlabeled).__name__}; pass both as DataFrames or both as arrays."
@@ -160,8 +166,12 @@ def _check_same_kind(X, X_unlabeled) -> None:
                 f"X_unlabeled must have the same feature columns as X: missing {missing}, unexpected {extra}. "
                 "Drop the target and any columns X does not have."
             )
-    elif X_unlabeled.shape[1:] != np.shape(X)[1:]:
+        return X_unlabeled[list(X.columns)]
+    if not sp.issparse(X_unlabeled):
+        X_unlabeled = np.asarray(X_unlabeled)
+    if X_unlabeled.shape[1:] != np.shape(X)[1:]:
         raise ValueError(f"X_unlabeled has {X_unlabeled.shape[1]} features but X has {np.shape(X)[1]}.")
+    return X_unlabeled
 
 
 def _take_rows(X, rows: np.ndarray):
@@ -172,7 +182,7 @@ def _take_rows(X, rows: np.ndarray):
 
 def _stack_rows(X, X_more):
     if isinstance(X, pd.DataFrame):
-        return pd.concat([X, X_more[list(X.columns)]], ignore_index=True)
+        return pd.concat([X, X_more], ignore_index=True)
     if sp.issparse(X) or sp.issparse(X_more):
         return sp.vstack([X, X_more], format="csr")
     return np.concatenate([np.asarray(X), np.asarray(X_more)])
