@@ -39,6 +39,8 @@ class PseudoLabelObjective:
         folds: ``(train_rows, validation_rows)`` position pairs, shared by all trials.
         random_state: seeds each fold's model and pseudo-label draw.
         n_jobs: threads for each model.
+        deadline: a :func:`time.monotonic` time after which no new fold starts; the
+            trial is then pruned, so a study ends close to its time budget.
 
     The trial's value is ``sqrt(mean fold MSE)`` of the students. After each fold the
     running value is reported, so a pruner can stop a poor trial early. User attributes
@@ -58,6 +60,7 @@ class PseudoLabelObjective:
         folds: Sequence[tuple[np.ndarray, np.ndarray]],
         random_state: int,
         n_jobs: int,
+        deadline: float | None = None,
     ) -> None:
         self.X = X
         self.y = y
@@ -67,6 +70,7 @@ class PseudoLabelObjective:
         self.folds = folds
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.deadline = deadline
 
     def suggest(self, trial: optuna.trial.BaseTrial) -> tuple[ModelFamily, float]:
         """Draw the family, its parameters and the sample rate into ``trial``."""
@@ -83,6 +87,8 @@ class PseudoLabelObjective:
         teacher_mse: list[float] = []
         started = time.perf_counter()
         for step, (train_rows, valid_rows) in enumerate(self.folds):
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
             model = PseudoLabelRegressor(
                 build_model(family, trial.params, schema=self.schema, random_state=self.random_state, n_jobs=self.n_jobs),
                 sample_rate=sample_rate,

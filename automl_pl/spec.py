@@ -146,7 +146,7 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
         cv=cv,
         seed=seed,
         models=None if models is None else tuple(models),
-        export_dir=None if export_dir is None else here / export_dir,
+        export_dir=None if export_dir is None else (here / export_dir).resolve(),
     )
 
 

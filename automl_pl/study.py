@@ -163,7 +163,8 @@ def tune(
             ``None`` for every installed family.
         n_trials: the study's total of finished (complete or pruned) trials: a resumed
             study runs only the missing ones. ``None`` for no limit (needs ``timeout``).
-        timeout: seconds to spend on new trials in this call, or ``None``.
+        timeout: seconds to spend on trials in this call, or ``None``. No trial or fold
+            starts after it; a trial cut short is recorded as pruned. The refit comes after.
         cv: folds of the shuffled, seeded K-fold cross-validation.
         storage: an Optuna storage or URL; default ``sqlite:///studies/automl_pl.db``.
         study_name: the study to create or resume; default ``"automl_pl"``.
@@ -192,16 +193,33 @@ def tune(
     objective = PseudoLabelObjective(
         data.X, data.y, data.X_unlabeled, families=families, schema=data.schema,
         folds=make_folds(len(data.X), cv=cv, random_state=random_state), random_state=random_state, n_jobs=threads,
+        deadline=None if timeout is None else time.monotonic() + timeout,
     )
-    remaining = None if n_trials is None else n_trials - _count_finished(study)
-    callbacks = [] if n_trials is None else [optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)]
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
-        if remaining is None or remaining > 0:
-            study.optimize(objective, n_trials=remaining, timeout=timeout, catch=(TrialModelError,),
-                           callbacks=callbacks, show_progress_bar=show_progress_bar)
+        _optimize(study, objective, n_trials=n_trials, deadline=objective.deadline, show_progress_bar=show_progress_bar)
         if not refit:
             return TuneResult(study, None, 0.0, data)
         return _refit(study, data, random_state=random_state, n_jobs=threads)
+
+
+def _optimize(study: optuna.Study, objective: PseudoLabelObjective, *, n_trials: int | None, deadline: float | None,
+              show_progress_bar: bool) -> None:
+    """Run trials until the study holds ``n_trials`` finished ones or the deadline passes.
+
+    Failed trials do not count towards ``n_trials``, so they are made up for, but a
+    batch of trials that all failed ends the run rather than looping on a broken model.
+    """
+    callbacks = [] if n_trials is None else [optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)]
+    while True:
+        finished = _count_finished(study)
+        remaining = None if n_trials is None else n_trials - finished
+        left = None if deadline is None else deadline - time.monotonic()
+        if (remaining is not None and remaining <= 0) or (left is not None and left <= 0):
+            return
+        study.optimize(objective, n_trials=remaining, timeout=left, catch=(TrialModelError,),
+                       callbacks=callbacks, show_progress_bar=show_progress_bar)
+        if remaining is None or _count_finished(study) == finished:
+            return
 
 
 def refit_best(
