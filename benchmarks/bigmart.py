@@ -73,7 +73,7 @@ def main() -> int:
     states = pd.Series([t.state.name for t in study.trials]).value_counts().to_dict()
 
     print(f"Big Mart, {len(X)} labelled rows, {len(X_test)} unlabelled, {spec.cv}-fold CV (seed {spec.seed})")
-    print(f"{'system':48} {'CV RMSE':>9} {'vs baseline':>12}")
+    print(f"{'system':58} {'CV RMSE':>9} {'vs baseline':>12}")
     rows = [
         ("tutorial baseline: default XGBoost", baseline),
         ("tutorial pseudo-labeler: XGBoost, sample 0.3", pseudo),
@@ -81,7 +81,7 @@ def main() -> int:
         ("  same trial, supervised (teachers)", best.user_attrs.get("supervised_cv_rmse", float("nan"))),
     ]
     for name, value in rows:
-        print(f"{name:48} {value:9.2f} {value / baseline - 1:+11.1%}")
+        print(f"{name:58} {value:9.2f} {value / baseline - 1:+11.1%}")
     print(f"study {spec.study_name!r}: {len(study.trials)} trials {states}")
     return 0 if best.value <= 0.92 * baseline else 1
 

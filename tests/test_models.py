@@ -1,0 +1,136 @@
+"""The model family registry: every family suggests, builds, fits raw mixed data and predicts new rows."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.pipeline import Pipeline
+
+from automl_pl import PseudoLabelRegressor
+from automl_pl.data import FeatureSchema, FrameEncoder
+from automl_pl.models import FAMILIES, ModelFamily, build_model, get_family, resolve_families
+from automl_pl.models._base import max_min_leaf, max_trees
+
+SIZE_PARAMS = ("n_estimators", "iterations", "max_iter")
+SMALL = 20
+
+
+def _cap_sizes(params):
+    """The same parameters with ensemble sizes and iteration counts capped, to keep fits fast."""
+    return {k: (min(v, SMALL) if k.endswith(SIZE_PARAMS) else v) for k, v in params.items()}
+
+
+def _suggest(family, n_rows, seed=0):
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    trial = study.ask()
+    returned = family.suggest(trial, n_rows)
+    return trial, returned
+
+
+@pytest.fixture(autouse=True)
+def _quiet_optuna():
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    yield
+    optuna.logging.set_verbosity(before)
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_family_suggests_builds_fits_and_predicts(name, X, y, X_unlabeled, new_rows):
+    family = FAMILIES[name]
+    assert family.name == name
+    trial, returned = _suggest(family, len(X))
+
+    assert trial.params, f"{name} suggested nothing"
+    assert returned == trial.params
+    assert all(key.startswith(family.prefix) for key in trial.params)
+
+    params = _cap_sizes({"model": name, **trial.params, "sample_rate": 0.5})  # as a study trial holds them
+    schema = FeatureSchema.infer(X, X_unlabeled)
+    pipeline = build_model(family, params, schema=schema, random_state=0, n_jobs=1)
+    assert isinstance(pipeline, Pipeline)
+    assert isinstance(pipeline.steps[0][1], FrameEncoder)
+
+    model = PseudoLabelRegressor(pipeline, sample_rate=0.5, random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+    assert model.n_pseudo_labeled_ == len(X_unlabeled) // 2
+
+    predictions = model.predict(new_rows)
+    assert predictions.shape == (len(new_rows),)
+    assert np.all(np.isfinite(predictions))
+    fitted = model.predict(X)
+    assert fitted.shape == (len(X),) and np.all(np.isfinite(fitted))
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_family_is_well_described(name):
+    family = FAMILIES[name]
+    assert family.relative_cost > 0
+    assert family.artifact_format in ("xgboost", "lightgbm", "catboost", "skops")
+    assert family.is_available()
+    trial, _ = _suggest(family, 200)
+    own = family.own_params({"model": name, "sample_rate": 0.3, **trial.params})
+    assert set(own) == {key[len(family.prefix):] for key in trial.params}
+
+
+def test_prefixes_do_not_collide():
+    prefixes = [family.prefix for family in FAMILIES.values()]
+    assert len(set(prefixes)) == len(prefixes)
+    for name, family in FAMILIES.items():
+        trial, _ = _suggest(family, 200)
+        for other in FAMILIES.values():
+            if other is not family:
+                assert not other.own_params(trial.params), f"{other.name} would claim {name}'s parameters"
+        assert not family.own_params({"model": name, "sample_rate": 0.5})
+
+
+@pytest.mark.parametrize("n_rows", [10, 40, 200, 5000])
+def test_search_space_bounds_scale_with_rows(n_rows):
+    for seed in range(5):
+        trial, _ = _suggest(get_family("knn"), n_rows, seed=seed)
+        assert 1 <= trial.params["knn_n_neighbors"] <= max(2, min(100, n_rows // 2))
+        trial, _ = _suggest(get_family("lightgbm"), n_rows, seed=seed)
+        assert trial.params["lgbm_n_estimators"] <= max_trees(n_rows)
+        assert trial.params["lgbm_min_child_samples"] <= max_min_leaf(n_rows)
+    assert max_trees(10) == 100 and max_trees(10**6) == 2000
+
+
+def test_get_family():
+    assert get_family("ridge") is FAMILIES["ridge"]
+    with pytest.raises(ValueError, match="nope") as info:
+        get_family("nope")
+    for name in FAMILIES:
+        assert name in str(info.value)
+    with pytest.raises(ValueError, match="unknown model family"):
+        get_family(["ridge"])  # unhashable
+
+
+def test_resolve_families():
+    everything = resolve_families(None)
+    assert list(everything) == list(FAMILIES)  # every library is installed here, registry order
+    assert resolve_families(["lightgbm", "ridge"]) == {"lightgbm": FAMILIES["lightgbm"], "ridge": FAMILIES["ridge"]}
+    assert list(resolve_families("ridge")) == ["ridge"]
+
+    with pytest.raises(ValueError, match="empty"):
+        resolve_families([])
+    with pytest.raises(ValueError, match="twice"):
+        resolve_families(["ridge", "ridge"])
+    with pytest.raises(ValueError, match="nope"):
+        resolve_families(["ridge", "nope"])
+
+
+def test_family_with_missing_library(monkeypatch, caplog):
+    ghost = ModelFamily(name="ghost", prefix="ghost_", suggest=lambda trial, n: {}, build=lambda *a, **k: None,
+                        relative_cost=1.0, requires="automl_pl_no_such_library")
+    monkeypatch.setitem(FAMILIES, "ghost", ghost)
+    assert not ghost.is_available()
+
+    with caplog.at_level(logging.WARNING, logger="automl_pl.models"):
+        chosen = resolve_families(None)
+    assert "ghost" not in chosen and "ridge" in chosen
+    assert "ghost" in caplog.text and "automl_pl_no_such_library" in caplog.text
+
+    with pytest.raises(ImportError, match="pip install automl_pl_no_such_library"):
+        resolve_families(["ghost"])

@@ -1,0 +1,284 @@
+"""PseudoLabelObjective: each fold's teacher and student see that fold's training rows only.
+
+A recording regressor logs the row ids and targets of every fit, so the tests can
+check what reached each model rather than trusting the scores.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import FixedTrial, TrialState
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import Ridge
+
+from automl_pl import PseudoLabelRegressor
+from automl_pl.data import FeatureSchema
+from automl_pl.models import build_model, get_family
+from automl_pl.models._base import ModelFamily
+from automl_pl.objective import PseudoLabelObjective, TrialModelError
+from automl_pl.study import make_folds
+
+FIT_LOG: list[dict[str, np.ndarray]] = []
+"""One entry per RecordingRegressor.fit: the row ids and the targets it was given."""
+
+LABELED_ID_BASE = 1_000
+UNLABELED_ID_BASE = 100_000
+CV = 3
+
+
+class RecordingRegressor(RegressorMixin, BaseEstimator):
+    """Predicts the mean target; every fit logs the ``row_id`` column and ``y`` into FIT_LOG."""
+
+    def fit(self, X, y):
+        ids = X["row_id"].to_numpy()
+        assert np.all(ids == np.round(ids))
+        FIT_LOG.append({"ids": ids.astype(np.int64), "y": np.asarray(y, dtype="float64").copy()})
+        self.mean_ = float(np.mean(y))
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+class NaNRegressor(RecordingRegressor):
+    def predict(self, X):
+        return np.full(len(X), np.nan)
+
+
+class FailingRegressor(RegressorMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise RuntimeError("this model always fails")
+
+    def predict(self, X):
+        raise AssertionError("never fitted, never asked")
+
+
+def _family(name, estimator_class):
+    return ModelFamily(
+        name=name, prefix=f"{name}_", suggest=lambda trial, n_rows: {},
+        build=lambda params, *, schema, random_state, n_jobs: estimator_class(), relative_cost=1.0,
+    )
+
+
+RECORDING = _family("recording", RecordingRegressor)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log():
+    FIT_LOG.clear()
+    yield
+    FIT_LOG.clear()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_optuna():
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    yield
+    optuna.logging.set_verbosity(before)
+
+
+@pytest.fixture
+def id_data(make_data):
+    """Normalised labelled and unlabelled frames with a ``row_id`` feature from disjoint ranges.
+
+    Labelled ids are shuffled, so an id is not a row position.
+    """
+    X, y = make_data(60, seed=10)
+    X_unlabeled, _ = make_data(40, seed=11)
+    rng = np.random.default_rng(12)
+    X.insert(0, "row_id", LABELED_ID_BASE + rng.permutation(len(X)))
+    X_unlabeled.insert(0, "row_id", UNLABELED_ID_BASE + np.arange(len(X_unlabeled)))
+    schema = FeatureSchema.infer(X, X_unlabeled)
+    return schema.transform(X), y.to_numpy(), schema.transform(X_unlabeled), schema
+
+
+def _objective(X, y, X_unlabeled, schema, families, folds=None, random_state=0):
+    folds = folds if folds is not None else make_folds(len(X), cv=CV, random_state=random_state)
+    return PseudoLabelObjective(X, y, X_unlabeled, families=families, schema=schema, folds=folds,
+                                random_state=random_state, n_jobs=1)
+
+
+def _check_fold_fits(log, folds, X, y, X_unlabeled, sample_rate):
+    """Assert what each fold's teacher and student were fitted on; AssertionError on any leak."""
+    ids = X["row_id"].to_numpy().astype(np.int64)
+    true_y = dict(zip(ids, y))
+    unlabeled_ids = set(X_unlabeled["row_id"].to_numpy().astype(np.int64))
+    n_pseudo = math.floor(sample_rate * len(X_unlabeled))
+    fits_per_fold = 2 if n_pseudo else 1
+    assert len(log) == fits_per_fold * len(folds)
+
+    for k, (train_rows, valid_rows) in enumerate(folds):
+        train_ids, valid_ids = ids[train_rows], set(ids[valid_rows])
+        teacher = log[fits_per_fold * k]
+        student = log[fits_per_fold * k + fits_per_fold - 1]
+
+        # The teacher: exactly the fold's training rows, with their true targets.
+        assert sorted(teacher["ids"]) == sorted(train_ids)
+        assert not valid_ids & set(teacher["ids"])
+        np.testing.assert_array_equal(teacher["y"], [true_y[i] for i in teacher["ids"]])
+
+        # The student: the same training rows with true targets, then pseudo-labelled unlabelled rows only.
+        n_train = len(train_rows)
+        labelled_part, pseudo_part = student["ids"][:n_train], student["ids"][n_train:]
+        assert sorted(labelled_part) == sorted(train_ids)
+        np.testing.assert_array_equal(student["y"][:n_train], [true_y[i] for i in labelled_part])
+        assert len(pseudo_part) == n_pseudo
+        assert len(set(pseudo_part)) == n_pseudo
+        assert set(pseudo_part) <= unlabeled_ids
+        assert not valid_ids & set(student["ids"])
+        # Pseudo-labels are the teacher's predictions: the fold's training mean.
+        np.testing.assert_allclose(student["y"][n_train:], np.mean(teacher["y"]))
+
+
+@pytest.mark.parametrize("how", ["fixed_trial", "study"])
+@pytest.mark.parametrize("sample_rate", [0.5, 1.0, 0.0])
+def test_each_fold_fits_only_its_training_rows(id_data, how, sample_rate):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
+    params = {"model": "recording", "sample_rate": sample_rate}
+    if how == "fixed_trial":
+        trial = FixedTrial(params)
+        value = objective(trial)
+        attrs = trial.user_attrs
+    else:
+        study = optuna.create_study(direction="minimize")
+        study.enqueue_trial(params)
+        study.optimize(objective, n_trials=1)
+        frozen = study.trials[0]
+        assert frozen.state == TrialState.COMPLETE and frozen.params == params
+        value, attrs = frozen.value, frozen.user_attrs
+
+    _check_fold_fits(FIT_LOG, objective.folds, X, y, X_unlabeled, sample_rate)
+    assert math.isfinite(value) and value > 0
+    assert attrs["n_pseudo_labeled"] == math.floor(sample_rate * len(X_unlabeled))
+    assert len(attrs["fold_rmse"]) == CV and len(attrs["supervised_fold_rmse"]) == CV
+
+
+def test_fold_check_catches_a_leaky_objective(id_data):
+    """The check above fails for an objective that fits on all labelled rows instead of the fold's."""
+    X, y, X_unlabeled, schema = id_data
+    folds = make_folds(len(X), cv=CV, random_state=0)
+    leaky = [(np.arange(len(X)), valid_rows) for _, valid_rows in folds]  # what fitting on self.X amounts to
+    _objective(X, y, X_unlabeled, schema, {"recording": RECORDING}, folds=leaky)(
+        FixedTrial({"model": "recording", "sample_rate": 0.5}))
+    with pytest.raises(AssertionError):
+        _check_fold_fits(FIT_LOG, folds, X, y, X_unlabeled, 0.5)
+
+
+def test_folds_partition_the_rows():
+    folds = make_folds(50, cv=4, random_state=3)
+    assert len(folds) == 4
+    valid = np.concatenate([v for _, v in folds])
+    assert sorted(valid) == list(range(50))
+    for train_rows, valid_rows in folds:
+        assert not set(train_rows) & set(valid_rows)
+        assert len(train_rows) + len(valid_rows) == 50
+    again = make_folds(50, cv=4, random_state=3)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
+    assert not np.array_equal(folds[0][1], make_folds(50, cv=4, random_state=4)[0][1])
+
+
+def _by_hand(X, y, X_unlabeled, folds, make_model, sample_rate):
+    student, teacher = [], []
+    for step, (train_rows, valid_rows) in enumerate(folds):
+        model = PseudoLabelRegressor(make_model(), sample_rate=sample_rate, random_state=0 + step)
+        model.fit(X.iloc[train_rows], y[train_rows], X_unlabeled=X_unlabeled)
+        student.append(np.mean((y[valid_rows] - model.predict(X.iloc[valid_rows])) ** 2))
+        teacher.append(np.mean((y[valid_rows] - model.teacher_.predict(X.iloc[valid_rows])) ** 2))
+    return math.sqrt(np.mean(student)), math.sqrt(np.mean(teacher))
+
+
+def test_value_is_cv_rmse_of_a_plain_ridge():
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(90, 3)), columns=["a", "b", "c"])
+    y = X.to_numpy() @ [1.0, -1.0, 2.0] + rng.normal(size=90)
+    schema = FeatureSchema.infer(X)
+    folds = make_folds(len(X), cv=CV, random_state=0)
+    plain_ridge = _family("plain_ridge", Ridge)
+    trial = FixedTrial({"model": "plain_ridge", "sample_rate": 0.0})
+    value = _objective(X, y, None, schema, {"plain_ridge": plain_ridge}, folds=folds)(trial)
+
+    mse = [np.mean((y[va] - Ridge().fit(X.iloc[tr], y[tr]).predict(X.iloc[va])) ** 2) for tr, va in folds]
+    assert value == pytest.approx(math.sqrt(np.mean(mse)), rel=1e-12)
+    assert trial.user_attrs["supervised_cv_rmse"] == pytest.approx(value, rel=1e-12)
+    assert trial.user_attrs["fold_rmse"] == [round(math.sqrt(m), 6) for m in mse]
+    assert trial.user_attrs["n_pseudo_labeled"] == 0
+
+
+def test_value_and_supervised_score_of_the_ridge_family(X, y, X_unlabeled):
+    schema = FeatureSchema.infer(X, X_unlabeled)
+    Xn, Un, yv = schema.transform(X), schema.transform(X_unlabeled), y.to_numpy()
+    folds = make_folds(len(Xn), cv=CV, random_state=0)
+    ridge = get_family("ridge")
+    objective = _objective(Xn, yv, Un, schema, {"ridge": ridge}, folds=folds)
+
+    def make():
+        return build_model(ridge, {"ridge_alpha": 1.0}, schema=schema, random_state=0, n_jobs=1)
+
+    plain = FixedTrial({"model": "ridge", "ridge_alpha": 1.0, "sample_rate": 0.0})
+    plain_value = objective(plain)
+    assert plain_value == pytest.approx(_by_hand(Xn, yv, Un, folds, make, 0.0)[0], rel=1e-10)
+    assert plain.user_attrs["supervised_cv_rmse"] == plain_value
+
+    pseudo = FixedTrial({"model": "ridge", "ridge_alpha": 1.0, "sample_rate": 0.5})
+    pseudo_value = objective(pseudo)
+    student, teacher = _by_hand(Xn, yv, Un, folds, make, 0.5)
+    assert pseudo_value == pytest.approx(student, rel=1e-10)
+    assert pseudo.user_attrs["supervised_cv_rmse"] == pytest.approx(teacher, rel=1e-10)
+    # The teachers are the sample_rate=0 models: same score.
+    assert pseudo.user_attrs["supervised_cv_rmse"] == pytest.approx(plain_value, rel=1e-10)
+    assert pseudo.user_attrs["n_pseudo_labeled"] == len(Un) // 2
+
+
+def test_no_unlabelled_pool_allows_only_sample_rate_zero(id_data):
+    X, y, _, schema = id_data
+    objective = _objective(X, y, None, schema, {"recording": RECORDING})
+    assert math.isfinite(objective(FixedTrial({"model": "recording", "sample_rate": 0.0})))
+    assert len(FIT_LOG) == CV  # one fit per fold: nothing to pseudo-label
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(objective, n_trials=3)
+    assert [t.params["sample_rate"] for t in study.trials] == [0.0, 0.0, 0.0]
+
+
+def test_sample_rate_is_drawn_on_a_grid_that_includes_zero(id_data):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    family, sample_rate = objective.suggest(trial)
+    assert family is RECORDING
+    distribution = trial.distributions["sample_rate"]
+    assert (distribution.low, distribution.high, distribution.step) == (0.0, 1.0, 0.05)
+    assert 0.0 <= sample_rate <= 1.0
+
+
+@pytest.mark.parametrize(("estimator_class", "message"),
+                         [(FailingRegressor, "always fails"), (NaNRegressor, "NaN or infinite")])
+def test_failing_model_fails_the_trial_with_a_reason(id_data, estimator_class, message):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"broken": _family("broken", estimator_class)})
+    trial = FixedTrial({"model": "broken", "sample_rate": 0.5})
+    with pytest.raises(TrialModelError, match=message):
+        objective(trial)
+    assert "broken failed in fold 0" in trial.user_attrs["fail_reason"]
+    assert message in trial.user_attrs["fail_reason"]
+
+
+def test_pruned_trial_keeps_its_fold_scores(id_data):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
+    study = optuna.create_study(direction="minimize", pruner=optuna.pruners.ThresholdPruner(upper=0.0))
+    study.enqueue_trial({"model": "recording", "sample_rate": 0.5})
+    study.optimize(objective, n_trials=1)
+
+    trial = study.trials[0]
+    assert trial.state == TrialState.PRUNED
+    assert len(trial.user_attrs["fold_rmse"]) == 1
+    assert len(FIT_LOG) == 2  # the first fold's teacher and student, nothing more

@@ -1,0 +1,225 @@
+"""PseudoLabelRegressor: the scikit-learn contract and the self-training semantics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import Ridge
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.tree import DecisionTreeRegressor
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.validation import check_is_fitted
+
+from automl_pl import PseudoLabelRegressor
+
+@parametrize_with_checks(
+    [
+        PseudoLabelRegressor(Ridge()),
+        PseudoLabelRegressor(DecisionTreeRegressor(random_state=0), sample_rate=0.5, random_state=0),
+    ],
+)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def _numeric_data(n_rows=120, n_unlabeled=80, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 3.0]) + 0.1 * rng.normal(size=n_rows)
+    X_unlabeled = rng.normal(size=(n_unlabeled, 4))
+    return X, y, X_unlabeled
+
+
+@pytest.mark.parametrize(
+    "base",
+    [Ridge(alpha=0.5), RandomForestRegressor(n_estimators=10, random_state=0)],
+    ids=["ridge", "random_forest"],
+)
+@pytest.mark.parametrize("unlabeled", [True, False], ids=["sample_rate_0", "no_unlabeled"])
+def test_without_pseudo_labels_it_is_the_base_estimator(base, unlabeled):
+    X, y, X_unlabeled = _numeric_data()
+    if unlabeled:
+        model = PseudoLabelRegressor(base, sample_rate=0.0, random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+    else:
+        model = PseudoLabelRegressor(base, sample_rate=0.7, random_state=0).fit(X, y)
+    reference = clone(base).fit(X, y)
+    X_test = np.vstack([X[:20], X_unlabeled[:20]])
+
+    np.testing.assert_array_equal(model.predict(X_test), reference.predict(X_test))
+    assert model.n_pseudo_labeled_ == 0
+    assert model.pseudo_labeled_indices_.shape == (0,)
+    assert model.estimator_ is model.teacher_
+
+
+@pytest.mark.parametrize("sample_rate", [0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
+def test_number_and_positions_of_pseudo_labeled_rows(sample_rate):
+    X, y, X_unlabeled = _numeric_data(n_unlabeled=37)
+    model = PseudoLabelRegressor(Ridge(), sample_rate=sample_rate, random_state=1).fit(X, y, X_unlabeled=X_unlabeled)
+
+    expected = math.floor(sample_rate * len(X_unlabeled))
+    assert model.n_pseudo_labeled_ == expected
+    indices = model.pseudo_labeled_indices_
+    assert len(indices) == expected
+    assert len(np.unique(indices)) == expected
+    assert np.all((indices >= 0) & (indices < len(X_unlabeled)))
+    assert np.issubdtype(indices.dtype, np.integer)
+
+
+def test_sample_rate_count_is_not_lost_to_float_rounding():
+    X, y, X_unlabeled = _numeric_data(n_unlabeled=100)
+    model = PseudoLabelRegressor(Ridge(), sample_rate=0.29, random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+    assert model.n_pseudo_labeled_ == 29
+
+
+def test_two_column_target_is_refused_whatever_the_sample_rate():
+    X, y, X_unlabeled = _numeric_data()
+    y2 = np.column_stack([y, -y])
+    for rate in (0.0, 0.5):
+        with pytest.raises(ValueError, match="1d array"):
+            PseudoLabelRegressor(Ridge(), sample_rate=rate, random_state=0).fit(X, y2, X_unlabeled=X_unlabeled)
+
+
+def test_random_state_fixes_the_pseudo_labeled_rows():
+    X, y, X_unlabeled = _numeric_data(n_unlabeled=100)
+
+    def indices(seed):
+        model = PseudoLabelRegressor(Ridge(), sample_rate=0.3, random_state=seed)
+        return model.fit(X, y, X_unlabeled=X_unlabeled).pseudo_labeled_indices_
+
+    np.testing.assert_array_equal(indices(7), indices(7))
+    assert not np.array_equal(indices(7), indices(8))
+
+
+def test_student_learns_from_the_pseudo_labels():
+    X, y, X_unlabeled = _numeric_data(n_rows=60, n_unlabeled=50)
+    model = PseudoLabelRegressor(KNeighborsRegressor(n_neighbors=1), sample_rate=0.5, random_state=0)
+    model.fit(X, y, X_unlabeled=X_unlabeled)
+
+    picked = model.pseudo_labeled_indices_
+    assert model.estimator_ is not model.teacher_
+    assert model.estimator_.n_samples_fit_ == len(X) + len(picked)
+    # A 1-NN student's nearest neighbour of a pseudo-labelled row is that row, labelled by the teacher.
+    np.testing.assert_allclose(model.predict(X_unlabeled[picked]), model.teacher_.predict(X_unlabeled[picked]))
+    # Its labelled rows keep their true targets.
+    np.testing.assert_allclose(model.predict(X), y)
+
+
+def test_pseudo_labeled_row_changes_the_prediction_nearby():
+    # Labelled points at 0 and 10; the teacher (1-NN) labels 4 with y(0) = 0.
+    X, y = np.array([[0.0], [10.0]]), np.array([0.0, 100.0])
+    X_unlabeled = np.array([[4.0]])
+    model = PseudoLabelRegressor(KNeighborsRegressor(n_neighbors=1), sample_rate=1.0, random_state=0)
+    model.fit(X, y, X_unlabeled=X_unlabeled)
+
+    # At 5.5 the teacher's nearest labelled point is 10, the student's nearest point is the pseudo-labelled 4.
+    assert model.teacher_.predict([[5.5]])[0] == 100.0
+    assert model.predict([[5.5]])[0] == 0.0
+
+
+def test_dataframes_are_stacked_by_column_name():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"], index=np.arange(100, 140))
+    y = pd.Series(X["a"] - X["b"], index=X.index)
+    X_unlabeled = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
+    model = PseudoLabelRegressor(DecisionTreeRegressor(random_state=0), sample_rate=0.5, random_state=0)
+    model.fit(X, y, X_unlabeled=X_unlabeled)
+
+    assert model.n_pseudo_labeled_ == 15
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    assert model.n_features_in_ == 3
+    picked = X_unlabeled.iloc[model.pseudo_labeled_indices_]
+    np.testing.assert_allclose(model.predict(picked), model.teacher_.predict(picked))
+
+
+def test_unlabeled_columns_in_another_order_are_accepted():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    y = X["a"] + X["b"]
+    X_unlabeled = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])[["c", "a", "b"]]
+    model = PseudoLabelRegressor(Ridge(), sample_rate=0.5, random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+    assert model.n_pseudo_labeled_ == 15
+
+
+def test_fit_never_fits_the_users_estimator():
+    X, y, X_unlabeled = _numeric_data()
+    base = Ridge()
+    model = PseudoLabelRegressor(base, sample_rate=0.5, random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+
+    assert model.estimator is base
+    with pytest.raises(NotFittedError):
+        check_is_fitted(base)
+    assert model.teacher_ is not base and model.estimator_ is not base
+
+
+@pytest.mark.parametrize("sample_rate", [1.5, -0.1])
+def test_sample_rate_out_of_range_is_refused_at_fit(sample_rate):
+    X, y, X_unlabeled = _numeric_data()
+    model = PseudoLabelRegressor(Ridge(), sample_rate=sample_rate)  # __init__ only stores it
+    assert model.sample_rate == sample_rate
+    with pytest.raises(InvalidParameterError, match="sample_rate") as info:
+        model.fit(X, y, X_unlabeled=X_unlabeled)
+    assert isinstance(info.value, ValueError)
+
+
+def test_unlabeled_frame_with_other_columns_is_refused():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(30, 2)), columns=["a", "b"])
+    y = X["a"].to_numpy()
+    X_unlabeled = pd.DataFrame(rng.normal(size=(20, 2)), columns=["a", "other"])
+    model = PseudoLabelRegressor(Ridge(), sample_rate=0.5, random_state=0)
+    with pytest.raises(ValueError, match="other") as info:
+        model.fit(X, y, X_unlabeled=X_unlabeled)
+    assert "'b'" in str(info.value)
+
+
+def test_unlabeled_array_with_other_width_is_refused():
+    X, y, _ = _numeric_data()
+    model = PseudoLabelRegressor(Ridge(), sample_rate=0.5, random_state=0)
+    with pytest.raises(ValueError, match="features"):
+        model.fit(X, y, X_unlabeled=np.zeros((10, 3)))
+
+
+def test_dataframe_with_array_unlabeled_is_refused():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(30, 2)), columns=["a", "b"])
+    y = X["a"].to_numpy()
+    model = PseudoLabelRegressor(Ridge(), sample_rate=0.5, random_state=0)
+    with pytest.raises(TypeError, match="DataFrame"):
+        model.fit(X, y, X_unlabeled=rng.normal(size=(20, 2)))
+
+
+def test_clone_and_params_round_trip():
+    model = PseudoLabelRegressor(Ridge(alpha=2.0), sample_rate=0.3, random_state=4)
+    params = model.get_params(deep=False)
+    assert set(params) == {"estimator", "sample_rate", "random_state"}
+    assert params["sample_rate"] == 0.3 and params["random_state"] == 4
+
+    deep = model.get_params(deep=True)
+    assert deep["estimator__alpha"] == 2.0
+
+    cloned = clone(model)
+    assert cloned is not model
+    assert cloned.estimator is not model.estimator
+    assert cloned.get_params(deep=True).keys() == deep.keys()
+    assert cloned.get_params()["estimator__alpha"] == 2.0
+    assert (cloned.sample_rate, cloned.random_state) == (0.3, 4)
+
+    assert model.set_params(sample_rate=0.8, estimator__alpha=5.0) is model
+    assert model.sample_rate == 0.8
+    assert model.estimator.alpha == 5.0
+    assert cloned.sample_rate == 0.3 and cloned.estimator.alpha == 2.0
+
+    # A fitted model's clone is unfitted and equal in parameters.
+    X, y, X_unlabeled = _numeric_data()
+    model.fit(X, y, X_unlabeled=X_unlabeled)
+    refreshed = clone(model)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(refreshed)
+    assert refreshed.get_params()["estimator__alpha"] == 5.0

@@ -1,0 +1,249 @@
+"""tune(): a tiny real study, resume, refit, failing families and input errors."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+import automl_pl
+from automl_pl import TuneResult, refit_best, tune
+from automl_pl.models import FAMILIES, ModelFamily
+
+MODELS = ["ridge", "lightgbm"]
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+class _BrokenRegressor:
+    """Has fit and predict, so it passes PseudoLabelRegressor's checks, but fit always raises."""
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y):
+        raise RuntimeError("boom: this family always fails")
+
+    def predict(self, X):
+        raise AssertionError("never fitted")
+
+
+BOOM = ModelFamily(name="boom", prefix="boom_", suggest=lambda trial, n_rows: {},
+                   build=lambda params, *, schema, random_state, n_jobs: _BrokenRegressor(), relative_cost=1.0)
+
+
+@pytest.fixture(scope="module")
+def small_data(make_data):
+    X, y = make_data(120, seed=21)
+    X_unlabeled, _ = make_data(80, seed=23)
+    return X, y, X_unlabeled
+
+
+@pytest.fixture(scope="module")
+def tuned(small_data, tmp_path_factory):
+    """One 6-trial study, shared by the tests that only read it."""
+    X, y, X_unlabeled = small_data
+    folder = tmp_path_factory.mktemp("tuned")
+    url = f"sqlite:///{folder}/study.db"
+    result = tune(X, y, X_unlabeled=X_unlabeled, models=MODELS, n_trials=6, cv=3, storage=url, study_name="tiny",
+                  show_progress_bar=False, n_jobs=1)
+    return result, folder, url
+
+
+def test_tune_finds_and_refits_a_best_model(tuned, small_data, new_rows):
+    result, _, _ = tuned
+    X, y, X_unlabeled = small_data
+
+    assert isinstance(result, TuneResult)
+    assert len(result.study.get_trials(states=FINISHED)) == 6
+    params = result.best_params
+    assert params["model"] in MODELS
+    assert 0.0 <= params["sample_rate"] <= 1.0
+    assert result.cv_rmse == result.best_trial.value == min(
+        t.value for t in result.study.get_trials(states=(TrialState.COMPLETE,)))
+    assert result.supervised_cv_rmse == result.best_trial.user_attrs["supervised_cv_rmse"]
+
+    model = result.best_estimator_
+    assert isinstance(model, automl_pl.PseudoLabelRegressor)
+    assert model.sample_rate == params["sample_rate"]
+    assert model.n_pseudo_labeled_ == math.floor(params["sample_rate"] * len(X_unlabeled))
+    assert result.refit_time_ > 0
+
+    predictions = model.predict(new_rows)  # unseen categories and missing values
+    assert predictions.shape == (len(new_rows),) and np.all(np.isfinite(predictions))
+    # It has learnt something: better than predicting the mean on the training rows.
+    assert np.sqrt(np.mean((model.predict(X) - y) ** 2)) < y.std()
+
+    recorded = result.study.user_attrs["automl_pl"]
+    assert recorded["cv"] == 3 and recorded["random_state"] == 0
+    assert recorded["features"] == list(X.columns)
+    assert "best trial #" in result.summary()
+
+
+def test_resume_runs_only_the_missing_trials(tuned, small_data, tmp_path):
+    result, folder, _ = tuned
+    X, y, X_unlabeled = small_data
+    shutil.copy(folder / "study.db", tmp_path / "study.db")
+    url = f"sqlite:///{tmp_path}/study.db"
+    before = [(t.number, t.state, t.value, t.params) for t in result.study.trials]
+
+    resumed = tune(X, y, X_unlabeled=X_unlabeled, models=MODELS, n_trials=9, cv=3, storage=url, study_name="tiny",
+                   show_progress_bar=False, n_jobs=1)
+
+    trials = resumed.study.trials
+    assert len(resumed.study.get_trials(states=FINISHED)) == 9
+    assert len(trials) == 9
+    assert [(t.number, t.state, t.value, t.params) for t in trials[:6]] == before
+    # The resumed sampler does not replay the first run's draws.
+    assert [t.params for t in trials[6:]] != [t.params for t in trials[:3]]
+
+    # Nothing is left to run: a third call adds no trial.
+    again = tune(X, y, X_unlabeled=X_unlabeled, models=MODELS, n_trials=9, cv=3, storage=url, study_name="tiny",
+                 show_progress_bar=False, n_jobs=1, refit=False)
+    assert len(again.study.trials) == 9
+    assert again.best_estimator_ is None
+
+
+def test_refit_best_rebuilds_the_best_trial(tuned, small_data, new_rows):
+    result, _, url = tuned
+    X, y, X_unlabeled = small_data
+    refitted = refit_best(X, y, X_unlabeled=X_unlabeled, storage=url, study_name="tiny", n_jobs=1)
+    assert refitted.best_params == result.best_params
+    np.testing.assert_allclose(refitted.best_estimator_.predict(new_rows), result.best_estimator_.predict(new_rows),
+                               rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="no study named"):
+        refit_best(X, y, X_unlabeled=X_unlabeled, storage=url, study_name="missing", n_jobs=1)
+
+
+@pytest.mark.parametrize("change", ["target", "features", "unlabeled", "cv", "seed"])
+def test_resuming_with_other_data_or_settings_is_refused(tuned, small_data, tmp_path, change):
+    _, folder, _ = tuned
+    X, y, X_unlabeled = small_data
+    shutil.copy(folder / "study.db", tmp_path / "study.db")
+    url = f"sqlite:///{tmp_path}/study.db"
+    kwargs = dict(X_unlabeled=X_unlabeled, models=MODELS, n_trials=9, cv=3, storage=url, study_name="tiny",
+                  show_progress_bar=False, n_jobs=1, random_state=0)
+    if change == "target":
+        y = y + 1.0
+    elif change == "features":
+        X = X.assign(num_b=X["num_b"] * 2)
+    elif change == "unlabeled":
+        kwargs["X_unlabeled"] = X_unlabeled.iloc[:-1]
+    elif change == "cv":
+        kwargs["cv"] = 4
+    else:
+        kwargs["random_state"] = 1
+
+    with pytest.raises(ValueError, match="was run with other"):
+        tune(X, y, **kwargs)
+    assert len(optuna.load_study(study_name="tiny", storage=url).trials) == 6
+
+
+def test_failing_family_fails_its_trials_and_the_study_goes_on(monkeypatch, small_data, storage_url):
+    X, y, X_unlabeled = small_data
+    monkeypatch.setitem(FAMILIES, "boom", BOOM)
+    study = optuna.create_study(storage=storage_url, study_name="boom", direction="minimize")
+    study.enqueue_trial({"model": "boom", "sample_rate": 0.5})
+    study.enqueue_trial({"model": "ridge", "ridge_alpha": 1.0, "sample_rate": 0.0})
+
+    result = tune(X, y, X_unlabeled=X_unlabeled, models=["boom", "ridge"], n_trials=4, cv=3, storage=storage_url,
+                  study_name="boom", show_progress_bar=False, n_jobs=1)
+
+    trials = result.study.trials
+    assert trials[0].state == TrialState.FAIL
+    assert trials[0].params["model"] == "boom"
+    assert "boom failed in fold 0" in trials[0].user_attrs["fail_reason"]
+    assert "always fails" in trials[0].user_attrs["fail_reason"]
+    assert trials[1].state == TrialState.COMPLETE and trials[1].params["model"] == "ridge"
+    assert len(trials) >= 4
+    assert all(t.state != TrialState.FAIL or t.params["model"] == "boom" for t in trials)
+    assert result.best_params["model"] == "ridge"
+    assert result.best_estimator_ is not None
+
+
+def test_failed_trials_do_not_count_towards_n_trials(monkeypatch, small_data, storage_url):
+    X, y, X_unlabeled = small_data
+    monkeypatch.setitem(FAMILIES, "boom", BOOM)
+    study = optuna.create_study(storage=storage_url, study_name="boom", direction="minimize")
+    study.enqueue_trial({"model": "boom", "sample_rate": 0.5})
+    result = tune(X, y, X_unlabeled=X_unlabeled, models=["boom", "ridge"], n_trials=3, cv=3, storage=storage_url,
+                  study_name="boom", show_progress_bar=False, n_jobs=1, refit=False)
+    assert result.study.trials[0].state == TrialState.FAIL
+    assert len(result.study.get_trials(states=FINISHED)) == 3
+
+
+def test_study_where_every_trial_failed_has_nothing_to_refit(monkeypatch, small_data, storage_url):
+    X, y, X_unlabeled = small_data
+    monkeypatch.setitem(FAMILIES, "boom", BOOM)
+    with pytest.raises(RuntimeError, match="no completed trial") as info:
+        tune(X, y, X_unlabeled=X_unlabeled, models=["boom"], n_trials=2, cv=3, storage=storage_url,
+             show_progress_bar=False, n_jobs=1)
+    assert "always fails" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"models": ["ridge", "nope"]}, ValueError, "nope"),
+        ({"models": []}, ValueError, "empty"),
+        ({"n_trials": None, "timeout": None}, ValueError, "n_trials, timeout"),
+        ({"n_trials": -1}, ValueError, "n_trials"),
+        ({"timeout": 0}, ValueError, "timeout"),
+        ({"cv": 1}, ValueError, "cv"),
+        ({"n_jobs": 0}, ValueError, "n_jobs"),
+        ({"storage": "not a url"}, ValueError, "not a database URL"),
+    ],
+    ids=["unknown_model", "no_models", "no_budget", "negative_trials", "zero_timeout", "one_fold", "no_threads",
+         "bad_storage"],
+)
+def test_bad_settings_are_refused(small_data, storage_url, change, error, match):
+    X, y, X_unlabeled = small_data
+    kwargs = dict(X_unlabeled=X_unlabeled, models=MODELS, n_trials=1, cv=3, storage=storage_url,
+                  show_progress_bar=False, n_jobs=1)
+    kwargs.update(change)
+    with pytest.raises(error, match=match):
+        tune(X, y, **kwargs)
+
+
+def test_more_folds_than_rows_is_refused(small_data, storage_url):
+    X, y, _ = small_data
+    with pytest.raises(ValueError, match="cv=10 folds need at least 10 labelled rows"):
+        tune(X.iloc[:6], y.iloc[:6], models=["ridge"], n_trials=1, cv=10, storage=storage_url,
+             show_progress_bar=False)
+
+
+def test_target_with_nan_is_refused(small_data, storage_url):
+    X, y, X_unlabeled = small_data
+    y = y.copy()
+    y.iloc[3] = np.nan
+    with pytest.raises(ValueError, match="missing or infinite"):
+        tune(X, y, X_unlabeled=X_unlabeled, models=["ridge"], n_trials=1, cv=3, storage=storage_url,
+             show_progress_bar=False)
+
+
+def test_unlabelled_rows_missing_a_numeric_column_are_refused(small_data, storage_url):
+    X, y, X_unlabeled = small_data
+    with pytest.raises(ValueError, match="X_unlabeled") as info:
+        tune(X, y, X_unlabeled=X_unlabeled.drop(columns=["num_b"]), models=["ridge"], n_trials=1, cv=3,
+             storage=storage_url, show_progress_bar=False)
+    assert "'num_b'" in str(info.value)
+
+
+def test_unlabelled_rows_missing_a_categorical_column_are_refused(small_data, storage_url):
+    X, y, X_unlabeled = small_data
+    with pytest.raises(ValueError, match="'color'"):
+        tune(X, y, X_unlabeled=X_unlabeled.drop(columns=["color"]), models=["ridge"], n_trials=1, cv=3,
+             storage=storage_url, show_progress_bar=False)
+
+
+def test_unlabelled_rows_with_a_wrongly_typed_column_are_refused(small_data, storage_url):
+    X, y, X_unlabeled = small_data
+    with pytest.raises(TypeError, match="'count'"):
+        tune(X, y, X_unlabeled=X_unlabeled.assign(count=X_unlabeled["count"].astype(str)), models=["ridge"],
+             n_trials=1, cv=3, storage=storage_url, show_progress_bar=False)
