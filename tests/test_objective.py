@@ -7,6 +7,7 @@ check what reached each model rather than trusting the scores.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import optuna
@@ -282,3 +283,15 @@ def test_pruned_trial_keeps_its_fold_scores(id_data):
     assert trial.state == TrialState.PRUNED
     assert len(trial.user_attrs["fold_rmse"]) == 1
     assert len(FIT_LOG) == 2  # the first fold's teacher and student, nothing more
+
+
+def test_no_fold_starts_after_the_deadline(id_data):
+    X, y, X_unlabeled, schema = id_data
+    objective = PseudoLabelObjective(X, y, X_unlabeled, families={"recording": RECORDING}, schema=schema,
+                                     folds=make_folds(len(X), cv=CV, random_state=0), random_state=0, n_jobs=1,
+                                     deadline=time.monotonic() - 1)
+    study = optuna.create_study(direction="minimize")
+    study.enqueue_trial({"model": "recording", "sample_rate": 0.5})
+    study.optimize(objective, n_trials=1)
+    assert study.trials[0].state == TrialState.PRUNED
+    assert FIT_LOG == []  # nothing was fitted
