@@ -1,7 +1,7 @@
 """The ``automl-pl`` command: parse, call the Python API, print. No logic of its own.
 
     automl-pl run SPEC [--data-dir DIR] [--n-trials N] [--timeout S] [--storage URL]
-                       [--study-name NAME] [--export DIR]
+                       [--study-name NAME] [--export DIR] [--fixed-param NAME=VALUE ...]
     automl-pl export SPEC [--data-dir DIR] [--storage URL] [--study-name NAME] --out DIR
     automl-pl predict MODEL_DIR INPUT -o OUTPUT
     automl-pl dashboard SPEC [--storage URL] [--host HOST] [--port PORT]
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -53,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
     result = tune(
         X, y, X_unlabeled=X_unlabeled, models=spec.models, n_trials=spec.n_trials, timeout=spec.timeout, cv=spec.cv,
         storage=spec.storage, study_name=spec.study_name, random_state=spec.seed, n_jobs=args.n_jobs,
-        show_progress_bar=not args.no_progress,
+        fixed_params=spec.fixed_params, show_progress_bar=not args.no_progress,
     )
     print(result.summary())
     if spec.export_dir is not None:
@@ -107,8 +109,25 @@ def _spec(args: argparse.Namespace) -> StudySpec:
         "storage": args.storage,
         "study_name": getattr(args, "study_name", None),
         "export_dir": Path(args.export) if getattr(args, "export", None) else None,
+        "fixed_params": _fixed_params(spec, getattr(args, "fixed_param", None)),
     }
     return dataclasses.replace(spec, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _fixed_params(spec: StudySpec, pairs: Sequence[str] | None) -> dict[str, Any] | None:
+    """The spec's fixed_params updated by ``--fixed-param NAME=VALUE`` flags (VALUE read as JSON if it parses)."""
+    if not pairs:
+        return None
+    fixed = dict(spec.fixed_params or {})
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--fixed-param takes NAME=VALUE, e.g. sample_rate=0.0; got {pair!r}")
+        try:
+            fixed[name] = json.loads(text)
+        except json.JSONDecodeError:
+            fixed[name] = text
+    return fixed
 
 
 def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
@@ -146,6 +165,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--study-name", help="study name, overriding the spec")
     run.add_argument("--export", help="directory to export the best model to, overriding the spec")
     run.add_argument("--n-jobs", type=int, help="threads per model (default: all cores)")
+    run.add_argument("--fixed-param", action="append", metavar="NAME=VALUE",
+                     help="hold a study dimension at a value, e.g. sample_rate=0 or selection=confidence (repeatable)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     export = study_command("export", "refit the best trial of an existing study and export it", _export)

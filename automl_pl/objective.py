@@ -2,7 +2,8 @@
 
 In each fold the teacher is fitted on that fold's training rows only, labels the
 unlabelled pool, and the student is scored on the held-out fold's *true* labels.
-The held-out rows never reach a teacher or a student, not even as unlabelled rows.
+The held-out rows never reach a teacher or a student, not even as unlabelled rows;
+with ``selection="confidence"`` the extra teachers are fitted inside the fold too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import optuna
@@ -17,14 +19,43 @@ import pandas as pd
 
 from automl_pl.data import FeatureSchema
 from automl_pl.models import ModelFamily, build_model
-from automl_pl.pseudo_label import PseudoLabelRegressor
+from automl_pl.pseudo_label import SELECTIONS, PseudoLabelRegressor
 
 SAMPLE_RATE_STEP = 0.05
 """Grid of the ``sample_rate`` dimension; on a grid, 0.0 (no pseudo-labels) is a value TPE can pick."""
 
+PSEUDO_WEIGHT_RANGE = (0.1, 1.0)
+MAX_ROUNDS = 5
+
+PSEUDO_LABEL_PARAMS = ("sample_rate", "selection", "pseudo_weight", "n_rounds")
+"""The study's pseudo-label dimensions; ``model`` and the families' prefixed ones are the rest."""
+
 
 class TrialModelError(RuntimeError):
     """A trial's model failed to fit or predict; the trial is recorded as failed and the study goes on."""
+
+
+def pseudo_label_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`PseudoLabelRegressor` keywords for a trial's ``params`` (absent ones at their defaults)."""
+    return {
+        "sample_rate": float(params["sample_rate"]),
+        "selection": params.get("selection", "random"),
+        "pseudo_weight": float(params.get("pseudo_weight", 1.0)),
+        "n_rounds": int(params.get("n_rounds", 1)),
+    }
+
+
+def make_estimator(family: ModelFamily, params: Mapping[str, Any], *, schema: FeatureSchema, random_state: int,
+                   n_jobs: int, n_rounds: int | None = None) -> PseudoLabelRegressor:
+    """The unfitted estimator a trial's ``params`` describe: used by every fold and by the final refit.
+
+    ``n_rounds`` overrides the trial's round count (the refit uses the best-scoring round).
+    """
+    settings = pseudo_label_settings(params)
+    if n_rounds is not None:
+        settings["n_rounds"] = n_rounds
+    model = build_model(family, params, schema=schema, random_state=random_state, n_jobs=n_jobs)
+    return PseudoLabelRegressor(model, **settings, random_state=random_state)
 
 
 class PseudoLabelObjective:
@@ -41,12 +72,16 @@ class PseudoLabelObjective:
         n_jobs: threads for each model.
         deadline: a :func:`time.monotonic` time after which no new fold starts; the
             trial is then pruned, so a study ends close to its time budget.
+        fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
+            without the grid so any value in [0, 1] is exact.
 
-    The trial's value is ``sqrt(mean fold MSE)`` of the students. After each fold the
-    running value is reported, so a pruner can stop a poor trial early. User attributes
-    recorded per trial: ``supervised_cv_rmse`` (the teachers' score, which costs no
-    extra fit), ``fold_rmse``, ``supervised_fold_rmse``, ``n_pseudo_labeled`` and
-    ``fit_seconds``; a failing model leaves ``fail_reason``.
+    Every round of self-training is scored on every fold; the trial's value is
+    ``sqrt(mean fold MSE)`` of the round that scores best, and that round count is
+    what the refit uses. After each fold the running value is reported, so a pruner
+    can stop a poor trial early. User attributes recorded per trial:
+    ``supervised_cv_rmse`` (the teachers' score, which costs no extra fit),
+    ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
+    ``n_pseudo_labeled`` and ``fit_seconds``; a failing model leaves ``fail_reason``.
     """
 
     def __init__(
@@ -61,6 +96,7 @@ class PseudoLabelObjective:
         random_state: int,
         n_jobs: int,
         deadline: float | None = None,
+        fixed_params: Mapping[str, Any] | None = None,
     ) -> None:
         self.X = X
         self.y = y
@@ -71,54 +107,65 @@ class PseudoLabelObjective:
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.deadline = deadline
+        self.fixed_params = dict(fixed_params or {})
 
-    def suggest(self, trial: optuna.trial.BaseTrial) -> tuple[ModelFamily, float]:
-        """Draw the family, its parameters and the sample rate into ``trial``."""
+    def suggest(self, trial: optuna.trial.BaseTrial) -> ModelFamily:
+        """Draw the family, its parameters and the pseudo-label settings into ``trial``."""
         family = self.families[trial.suggest_categorical("model", list(self.families))]
-        n_train_rows = len(self.folds[0][0])
-        family.suggest(trial, n_train_rows)
+        family.suggest(trial, len(self.folds[0][0]))
         high = 1.0 if self.X_unlabeled is not None and len(self.X_unlabeled) else 0.0
-        sample_rate = trial.suggest_float("sample_rate", 0.0, high, step=SAMPLE_RATE_STEP)
-        return family, sample_rate
+        step = None if "sample_rate" in self.fixed_params else SAMPLE_RATE_STEP
+        if trial.suggest_float("sample_rate", 0.0, high, step=step) > 0:
+            trial.suggest_categorical("selection", list(SELECTIONS))
+            trial.suggest_float("pseudo_weight", *(PSEUDO_WEIGHT_RANGE if family.sample_weight else (1.0, 1.0)))
+            trial.suggest_int("n_rounds", 1, MAX_ROUNDS)
+        return family
 
     def __call__(self, trial: optuna.Trial) -> float:
-        family, sample_rate = self.suggest(trial)
-        student_mse: list[float] = []
+        family = self.suggest(trial)
+        round_mse: list[list[float]] = []  # [round][fold]
         teacher_mse: list[float] = []
         started = time.perf_counter()
         for step, (train_rows, valid_rows) in enumerate(self.folds):
             if self.deadline is not None and time.monotonic() > self.deadline:
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
-            model = PseudoLabelRegressor(
-                build_model(family, trial.params, schema=self.schema, random_state=self.random_state, n_jobs=self.n_jobs),
-                sample_rate=sample_rate,
-                random_state=self.random_state + step,
-            )
             X_valid, y_valid = self.X.iloc[valid_rows], self.y[valid_rows]
             try:
+                model = make_estimator(family, trial.params, schema=self.schema,
+                                       random_state=self.random_state + step, n_jobs=self.n_jobs)
                 model.fit(self.X.iloc[train_rows], self.y[train_rows], X_unlabeled=self.X_unlabeled)
-                student_mse.append(_mse(y_valid, model.predict(X_valid)))
-                teacher_mse.append(
-                    student_mse[-1] if model.teacher_ is model.estimator_ else _mse(y_valid, model.teacher_.predict(X_valid))
-                )
+                teacher_mse.append(_mse(y_valid, model.teacher_.predict(X_valid)))
+                students = model.round_estimators_ or [model.teacher_]
+                for r, student in enumerate(students):
+                    score = teacher_mse[-1] if student is model.teacher_ else _mse(y_valid, student.predict(X_valid))
+                    if r == len(round_mse):
+                        round_mse.append([])
+                    round_mse[r].append(score)
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
                 reason = f"{family.name} failed in fold {step}: {type(exc).__name__}: {exc}"
                 trial.set_user_attr("fail_reason", reason[:2000])
                 raise TrialModelError(reason) from exc
-            trial.report(math.sqrt(np.mean(student_mse)), step)
+            by_round = [math.sqrt(np.mean(m)) for m in round_mse]
+            trial.report(min(by_round), step)
             if step + 1 < len(self.folds) and trial.should_prune():
-                self._record(trial, student_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
+                self._record(trial, round_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
                 raise optuna.TrialPruned(f"pruned after fold {step}")
-        self._record(trial, student_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
-        return math.sqrt(np.mean(student_mse))
+        return self._record(trial, round_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
 
     @staticmethod
-    def _record(trial: optuna.Trial, student_mse, teacher_mse, n_pseudo: int, seconds: float) -> None:
-        trial.set_user_attr("fold_rmse", [round(math.sqrt(m), 6) for m in student_mse])
+    def _record(trial: optuna.Trial, round_mse: list[list[float]], teacher_mse: list[float], n_pseudo: int,
+                seconds: float) -> float:
+        """Store the trial's scores as user attributes; return the best round's CV RMSE."""
+        by_round = [math.sqrt(np.mean(m)) for m in round_mse]
+        best = int(np.argmin(by_round))
+        trial.set_user_attr("fold_rmse", [round(math.sqrt(m), 6) for m in round_mse[best]])
         trial.set_user_attr("supervised_fold_rmse", [round(math.sqrt(m), 6) for m in teacher_mse])
         trial.set_user_attr("supervised_cv_rmse", math.sqrt(np.mean(teacher_mse)))
+        trial.set_user_attr("cv_rmse_by_round", [round(v, 6) for v in by_round])
+        trial.set_user_attr("best_n_rounds", best + 1)
         trial.set_user_attr("n_pseudo_labeled", n_pseudo)
         trial.set_user_attr("fit_seconds", round(seconds, 3))
+        return by_round[best]
 
 
 def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:

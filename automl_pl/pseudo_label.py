@@ -6,28 +6,52 @@ Knows nothing of Optuna: it is a plain meta-estimator, usable on its own.
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.model_selection import KFold
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
+
+SELECTIONS = ("random", "confidence")
+"""How pseudo-labelled rows are chosen; see :class:`PseudoLabelRegressor`."""
+
+CONFIDENCE_TEACHERS = 3
+"""Teachers whose disagreement ranks the unlabelled rows for ``selection="confidence"``."""
 
 
 class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """Self-training regressor: a teacher labels unlabelled rows, a student learns from both.
 
     ``fit`` clones ``estimator`` as the *teacher* and fits it on the labelled rows,
-    draws ``floor(sample_rate * len(X_unlabeled))`` unlabelled rows at random
-    (seeded by ``random_state``), labels them with the teacher's predictions and
-    fits a fresh clone, the *student*, on the labelled plus pseudo-labelled rows.
-    The student makes every prediction.
+    selects ``floor(sample_rate * len(X_unlabeled))`` unlabelled rows, labels them
+    with the teacher's predictions and fits a fresh clone, the *student*, on the
+    labelled plus pseudo-labelled rows. With ``n_rounds > 1`` each further round
+    re-labels the same rows with the latest student and fits a new one. The last
+    student makes every prediction.
 
     With ``sample_rate=0`` or no unlabelled rows this is exactly fitting
     ``estimator`` on the labelled rows: the teacher is the final model.
+
+    Which selection to use:
+
+    * ``"random"`` (the classic recipe) draws the rows at random. Cheap; right when
+      the teacher is about equally good everywhere.
+    * ``"confidence"`` keeps the rows the teacher is surest of: it fits
+      ``CONFIDENCE_TEACHERS`` extra teachers on K-fold parts of the labelled rows and
+      keeps the rows where they disagree least. It costs those extra fits, and pays
+      when the teacher is good in some regions and poor in others (sparse labels,
+      pools that reach outside the labelled data), since noisy pseudo-labels are
+      what makes self-training hurt.
+
+    ``pseudo_weight < 1`` makes pseudo-labelled rows count less than true ones
+    (it needs an estimator whose ``fit`` takes ``sample_weight``; pipelines route it
+    to their last step).
 
     Parameters
     ----------
@@ -35,8 +59,14 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Any scikit-learn compatible regressor; it is cloned, never fitted itself.
     sample_rate : float, default=0.2
         Share of the unlabelled rows, in [0, 1], added with pseudo-labels.
+    selection : {"random", "confidence"}, default="random"
+        How the pseudo-labelled rows are chosen (see above).
+    pseudo_weight : float in (0, 1], default=1.0
+        Sample weight of each pseudo-labelled row; true rows weigh 1.
+    n_rounds : int >= 1, default=1
+        Self-training rounds: each re-labels the chosen rows with the latest model.
     random_state : int, RandomState instance or None, default=None
-        Seeds the choice of pseudo-labelled rows.
+        Seeds the random selection and the confidence teachers' folds.
 
     Attributes
     ----------
@@ -44,10 +74,15 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         The fitted student (or the teacher when no row was pseudo-labelled).
     teacher_ : regressor
         The fitted teacher, trained on the labelled rows only.
+    round_estimators_ : list of regressors
+        The student of each round, in order (empty when no row was pseudo-labelled).
     n_pseudo_labeled_ : int
         Number of pseudo-labelled rows the student was trained on.
     pseudo_labeled_indices_ : ndarray of int
         Positions, in ``X_unlabeled``, of the pseudo-labelled rows.
+    unlabeled_spread_ : ndarray of float or None
+        With ``selection="confidence"``: the confidence teachers' standard deviation
+        for each unlabelled row (lower is surer); otherwise ``None``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -73,12 +108,19 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
         "sample_rate": [Interval(Real, 0, 1, closed="both")],
+        "selection": [StrOptions(set(SELECTIONS))],
+        "pseudo_weight": [Interval(Real, 0, 1, closed="right")],
+        "n_rounds": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator, *, sample_rate=0.2, random_state=None):
+    def __init__(self, estimator, *, sample_rate=0.2, selection="random", pseudo_weight=1.0, n_rounds=1,
+                 random_state=None):
         self.estimator = estimator
         self.sample_rate = sample_rate
+        self.selection = selection
+        self.pseudo_weight = pseudo_weight
+        self.n_rounds = n_rounds
         self.random_state = random_state
 
     def fit(self, X, y, X_unlabeled=None):
@@ -98,23 +140,32 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self : PseudoLabelRegressor
         """
         self._validate_params()
-        y = column_or_1d(y, warn=True)
+        y = np.asarray(column_or_1d(y, warn=True), dtype="float64")
+        rng = check_random_state(self.random_state)
         self.teacher_ = clone(self.estimator).fit(X, y)
-        self.estimator_ = self.teacher_
+        self.round_estimators_ = []
         self.pseudo_labeled_indices_ = np.empty(0, dtype=np.intp)
+        self.unlabeled_spread_ = None
 
         n_unlabeled = 0 if X_unlabeled is None else _n_rows(X_unlabeled)
         n_pick = math.floor(round(self.sample_rate * n_unlabeled, 9))  # 0.29 * 100 is 28.99999...
         if n_pick > 0:
             X_unlabeled = _aligned(X, X_unlabeled)
-            rng = check_random_state(self.random_state)
-            picked = np.sort(rng.choice(n_unlabeled, size=n_pick, replace=False))
+            if self.selection == "confidence":
+                self.unlabeled_spread_ = teacher_spread(self.estimator, X, y, X_unlabeled, random_state=rng)
+                picked = np.sort(np.argsort(self.unlabeled_spread_, kind="stable")[:n_pick])
+            else:
+                picked = np.sort(rng.choice(n_unlabeled, size=n_pick, replace=False))
             X_pseudo = _take_rows(X_unlabeled, picked)
-            y_pseudo = np.asarray(self.teacher_.predict(X_pseudo), dtype="float64")
             X_student = _stack_rows(X, X_pseudo)
-            y_student = np.concatenate([np.asarray(y, dtype="float64"), y_pseudo.ravel()])
-            self.estimator_ = clone(self.estimator).fit(X_student, y_student)
+            weight = None if self.pseudo_weight == 1 else np.r_[np.ones(len(y)), np.full(n_pick, float(self.pseudo_weight))]
+            labeller = self.teacher_
+            for _ in range(self.n_rounds):
+                y_student = np.concatenate([y, np.asarray(labeller.predict(X_pseudo), dtype="float64").ravel()])
+                labeller = _fit_weighted(clone(self.estimator), X_student, y_student, weight)
+                self.round_estimators_.append(labeller)
             self.pseudo_labeled_indices_ = picked
+        self.estimator_ = self.round_estimators_[-1] if self.round_estimators_ else self.teacher_
         self.n_pseudo_labeled_ = len(self.pseudo_labeled_indices_)
         self._copy_input_attributes()
         return self
@@ -146,6 +197,44 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.categorical = inner.input_tags.categorical
         tags.input_tags.string = inner.input_tags.string
         return tags
+
+
+def teacher_spread(estimator, X, y: np.ndarray, X_unlabeled, *, n_teachers: int = CONFIDENCE_TEACHERS,
+                   random_state=None) -> np.ndarray:
+    """Per unlabelled row, the standard deviation of ``n_teachers`` teachers' predictions.
+
+    Each teacher is a clone of ``estimator`` fitted on all labelled rows but one K-fold
+    part, so they see only the rows passed in: inside a cross-validation fold, nothing
+    of the held-out rows.
+    """
+    n_splits = max(2, min(n_teachers, _n_rows(X)))
+    folds = KFold(n_splits=n_splits, shuffle=True, random_state=check_random_state(random_state).randint(2**31 - 1))
+    predictions = [
+        np.asarray(clone(estimator).fit(_take_rows(X, train), y[train]).predict(X_unlabeled), dtype="float64").ravel()
+        for train, _ in folds.split(np.zeros((_n_rows(X), 1)))
+    ]
+    return np.std(predictions, axis=0)
+
+
+def _fit_weighted(estimator, X, y: np.ndarray, sample_weight: np.ndarray | None):
+    """Fit ``estimator``, routing ``sample_weight`` through nested pipelines to the final step."""
+    if sample_weight is None:
+        return estimator.fit(X, y)
+    final = estimator
+    while isinstance(final, Pipeline):
+        final = final.steps[-1][1]
+    if not has_fit_parameter(final, "sample_weight"):
+        raise ValueError(f"{type(final).__name__}.fit takes no sample_weight, so pseudo_weight must be 1.0.")
+    return estimator.fit(X, y, **{_route(estimator): sample_weight})
+
+
+def _route(estimator) -> str:
+    """``model__model__sample_weight`` for a pipeline whose last step is a pipeline, and so on."""
+    names = []
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        names.append(name)
+    return "__".join([*names, "sample_weight"])
 
 
 def _n_rows(X) -> int:

@@ -18,6 +18,7 @@ A spec has three tables::
     cv = 5
     seed = 0
     models = ["lightgbm", "xgboost"]   # default: every installed family
+    fixed_params = { sample_rate = 0.0 }   # optional: dimensions held at a value
 
     [export]
     dir = "../models/bigmart"    # optional: where `run` exports the best model
@@ -45,7 +46,7 @@ class SpecError(ValueError):
 
 _KEYS = {
     "data": {"labeled", "unlabeled", "target", "drop", "dataset", "labeled_fraction"},
-    "study": {"name", "storage", "n_trials", "timeout", "cv", "seed", "models"},
+    "study": {"name", "storage", "n_trials", "timeout", "cv", "seed", "models", "fixed_params"},
     "export": {"dir"},
 }
 
@@ -68,6 +69,7 @@ class StudySpec:
     cv: int = 5
     seed: int = 0
     models: tuple[str, ...] | None = None
+    fixed_params: dict[str, Any] | None = None
     export_dir: Path | None = None
 
 
@@ -131,6 +133,7 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
         raise SpecError(f"{path}: n_trials must be >= 0, timeout > 0 and cv >= 2.")
     export_dir = get(export, "dir", str)
     unlabeled = get(data, "unlabeled", str)
+    fixed_params = get(study, "fixed_params", dict)
     return StudySpec(
         path=path,
         study_name=get(study, "name", str, path.stem),
@@ -146,6 +149,7 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
         cv=cv,
         seed=seed,
         models=None if models is None else tuple(models),
+        fixed_params=fixed_params,
         export_dir=None if export_dir is None else (here / export_dir).resolve(),
     )
 

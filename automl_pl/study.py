@@ -10,7 +10,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +26,22 @@ from threadpoolctl import threadpool_limits
 from automl_pl._version import __version__
 from automl_pl.artifact import export_model
 from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
-from automl_pl.models import build_model, get_family, resolve_families
-from automl_pl.objective import PseudoLabelObjective, TrialModelError
-from automl_pl.pseudo_label import PseudoLabelRegressor
+from automl_pl.models import ModelFamily, get_family, resolve_families
+from automl_pl.objective import (
+    MAX_ROUNDS,
+    PSEUDO_LABEL_PARAMS,
+    PseudoLabelObjective,
+    TrialModelError,
+    make_estimator,
+    pseudo_label_settings,
+)
+from automl_pl.pseudo_label import SELECTIONS, PseudoLabelRegressor
 from automl_pl.storage import open_storage, redact_url
 
 DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
 DEFAULT_STUDY_NAME = "automl_pl"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+MAX_FAILED_IN_A_ROW = 10
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,8 @@ class TuneResult:
         metadata = {
             "family": family.name,
             "params": {k: v for k, v in trial.params.items() if k != "model"},
-            "sample_rate": trial.params["sample_rate"],
+            **pseudo_label_settings(trial.params),
+            "n_rounds": self.best_estimator_.n_rounds,
             "cv_rmse": self.cv_rmse,
             "supervised_cv_rmse": self.supervised_cv_rmse,
             "target": self.data.target_name,
@@ -118,11 +127,16 @@ class TuneResult:
         for trial in self.study.get_trials(deepcopy=False, states=tuple(counts)):
             counts[trial.state] += 1
         trial = self.best_trial
-        params = ", ".join(f"{k}={_short(v)}" for k, v in trial.params.items() if k not in ("model", "sample_rate"))
+        params = ", ".join(f"{k}={_short(v)}" for k, v in trial.params.items() if k not in ("model", *PSEUDO_LABEL_PARAMS))
+        settings = pseudo_label_settings(trial.params)
+        pseudo = f"sample_rate={settings['sample_rate']:g}"
+        if settings["sample_rate"] > 0:
+            pseudo += (f", selection={settings['selection']}, pseudo_weight={settings['pseudo_weight']:.3g}, "
+                       f"n_rounds={trial.user_attrs.get('best_n_rounds', settings['n_rounds'])}")
         lines = [
             f"study {self.study.study_name!r}: {sum(counts.values())} trials "
             f"({counts[TrialState.COMPLETE]} complete, {counts[TrialState.PRUNED]} pruned, {counts[TrialState.FAIL]} failed)",
-            f"best trial #{trial.number}: {trial.params['model']}, sample_rate={trial.params['sample_rate']:g}",
+            f"best trial #{trial.number}: {trial.params['model']}, {pseudo}",
             f"  CV RMSE            {self.cv_rmse:.6g}",
         ]
         if self.supervised_cv_rmse is not None:
@@ -150,10 +164,11 @@ def tune(
     study_name: str | None = None,
     random_state: int = 0,
     n_jobs: int | None = None,
+    fixed_params: Mapping[str, Any] | None = None,
     show_progress_bar: bool = True,
     refit: bool = True,
 ) -> TuneResult:
-    """Tune model family, hyperparameters and pseudo-label sample rate jointly; refit the best.
+    """Tune model family, hyperparameters and pseudo-label settings jointly; refit the best.
 
     Args:
         X: labelled features (numeric, categorical and missing values are fine).
@@ -170,6 +185,9 @@ def tune(
         study_name: the study to create or resume; default ``"automl_pl"``.
         random_state: seeds folds, sampler, models and pseudo-label draws.
         n_jobs: threads per model (default: every core this process may use).
+        fixed_params: study dimensions to hold at a value instead of tuning, e.g.
+            ``{"sample_rate": 0.0}`` (no pseudo-labels), ``{"selection": "confidence"}`` or
+            ``{"model": "lightgbm", "lgbm_num_leaves": 31}``; recorded in every trial's params.
         show_progress_bar: show Optuna's progress bar.
         refit: refit the best trial on all data into ``best_estimator_``.
 
@@ -187,13 +205,14 @@ def tune(
         raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     data = prepare_data(X, y, X_unlabeled, cv=cv)
     families = resolve_families(models)
+    fixed = check_fixed_params(fixed_params, families)
     threads = _threads(n_jobs)
-    study = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=True)
+    study = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=True, fixed_params=fixed)
 
     objective = PseudoLabelObjective(
         data.X, data.y, data.X_unlabeled, families=families, schema=data.schema,
         folds=make_folds(len(data.X), cv=cv, random_state=random_state), random_state=random_state, n_jobs=threads,
-        deadline=None if timeout is None else time.monotonic() + timeout,
+        deadline=None if timeout is None else time.monotonic() + timeout, fixed_params=fixed,
     )
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
         _optimize(study, objective, n_trials=n_trials, deadline=objective.deadline, show_progress_bar=show_progress_bar)
@@ -206,8 +225,8 @@ def _optimize(study: optuna.Study, objective: PseudoLabelObjective, *, n_trials:
               show_progress_bar: bool) -> None:
     """Run trials until the study holds ``n_trials`` finished ones or the deadline passes.
 
-    Failed trials do not count towards ``n_trials``, so they are made up for, but a
-    batch of trials that all failed ends the run rather than looping on a broken model.
+    Failed trials do not count towards ``n_trials``, so they are made up for, but
+    ``MAX_FAILED_IN_A_ROW`` failures in a row end the run rather than looping on a broken model.
     """
     callbacks = [] if n_trials is None else [optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)]
     while True:
@@ -218,7 +237,7 @@ def _optimize(study: optuna.Study, objective: PseudoLabelObjective, *, n_trials:
             return
         study.optimize(objective, n_trials=remaining, timeout=left, catch=(TrialModelError,),
                        callbacks=callbacks, show_progress_bar=show_progress_bar)
-        if remaining is None or _count_finished(study) == finished:
+        if remaining is None or _failed_in_a_row(study) >= MAX_FAILED_IN_A_ROW:
             return
 
 
@@ -270,6 +289,38 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
                         data_fingerprint(X_norm, target, X_unlabeled_norm))
 
 
+def check_fixed_params(fixed_params: Mapping[str, Any] | None, families: Mapping[str, ModelFamily]) -> dict[str, Any]:
+    """Validate ``fixed_params`` against the study's dimensions; return them as a dict.
+
+    Raises:
+        ValueError: an unknown dimension, or a value outside its range.
+    """
+    fixed = dict(fixed_params or {})
+    prefixes = tuple(f.prefix for f in families.values())
+    unknown = [k for k in fixed if k not in ("model", *PSEUDO_LABEL_PARAMS) and not k.startswith(prefixes)]
+    if unknown:
+        raise ValueError(
+            f"fixed_params names unknown dimensions {unknown}. Valid: model, {', '.join(PSEUDO_LABEL_PARAMS)}, "
+            f"or a family parameter starting with one of {list(prefixes)}."
+        )
+    checks = {
+        "model": (lambda v: v in families, f"one of the study's models {list(families)}"),
+        "sample_rate": (lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
+        "selection": (lambda v: v in SELECTIONS, f"one of {list(SELECTIONS)}"),
+        "pseudo_weight": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
+        "n_rounds": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ROUNDS,
+                     f"a whole number from 1 to {MAX_ROUNDS}"),
+    }
+    for name, (ok, expected) in checks.items():
+        if name in fixed and not ok(fixed[name]):
+            raise ValueError(f"fixed_params[{name!r}] = {fixed[name]!r} is invalid: it must be {expected}.")
+    return fixed
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def make_folds(n_rows: int, *, cv: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """The shuffled, seeded K-fold splits every trial shares."""
     return list(KFold(n_splits=cv, shuffle=True, random_state=random_state).split(np.zeros(n_rows)))
@@ -286,15 +337,14 @@ def _refit(study: optuna.Study, data: PreparedData, *, random_state: int, n_jobs
     best = study.best_trial
     family = get_family(best.params["model"])
     started = time.perf_counter()
-    model = PseudoLabelRegressor(
-        build_model(family, best.params, schema=data.schema, random_state=random_state, n_jobs=n_jobs),
-        sample_rate=best.params["sample_rate"],
-        random_state=random_state,
-    ).fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
+    model = make_estimator(family, best.params, schema=data.schema, random_state=random_state, n_jobs=n_jobs,
+                           n_rounds=best.user_attrs.get("best_n_rounds"))
+    model.fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
     return TuneResult(study, model, time.perf_counter() - started, data)
 
 
-def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_state: int, create: bool) -> optuna.Study:
+def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_state: int, create: bool,
+                fixed_params: Mapping[str, Any] | None = None) -> optuna.Study:
     storage = open_storage(storage if storage is not None else DEFAULT_STORAGE)
     study_name = study_name or DEFAULT_STUDY_NAME
     settings = {"data_fingerprint": data.fingerprint, "cv": cv, "random_state": random_state}
@@ -310,6 +360,8 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_stat
             seed=random_state + n_before,  # a resumed study must not replay the first run's random start
             multivariate=True, group=True, constant_liar=True,
         )
+        if fixed_params:
+            sampler = optuna.samplers.PartialFixedSampler(dict(fixed_params), sampler)
     study = optuna.create_study(
         storage=storage, study_name=study_name, direction="minimize", load_if_exists=True, sampler=sampler,
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0),
@@ -339,6 +391,16 @@ def _existing_settings(storage, study_name) -> dict[str, Any]:
             "Run the study first, or check the name."
         ) from None
     return study.user_attrs.get("automl_pl", {})
+
+
+def _failed_in_a_row(study: optuna.Study) -> int:
+    """How many of the study's latest trials failed, counting back to the last one that did not."""
+    count = 0
+    for trial in reversed(study.get_trials(deepcopy=False)):
+        if trial.state != TrialState.FAIL:
+            break
+        count += 1
+    return count
 
 
 def _count_finished(study: optuna.Study) -> int:

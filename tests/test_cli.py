@@ -128,3 +128,20 @@ def test_dashboard_serves_the_study_on_localhost(workdir):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_fixed_params_from_spec_and_flags(workdir):
+    spec = workdir / "study.toml"
+    spec.write_text(spec.read_text().replace("[export]", 'fixed_params = { selection = "confidence" }\n[export]'))
+    assert main(["run", str(spec), "--no-progress", "--n-jobs", "1", "--fixed-param", "sample_rate=0.5",
+                 "--fixed-param", "n_rounds=2"]) == 0
+    import optuna
+
+    study = optuna.load_study(study_name="study", storage=f"sqlite:///{workdir / 'study.db'}")
+    for trial in study.trials:
+        assert (trial.params["sample_rate"], trial.params["selection"], trial.params["n_rounds"]) == (0.5, "confidence", 2)
+
+
+def test_malformed_fixed_param_flag(workdir, capsys):
+    assert main(["run", str(workdir / "study.toml"), "--fixed-param", "sample_rate"]) == 1
+    assert "--fixed-param takes NAME=VALUE" in capsys.readouterr().err

@@ -24,6 +24,9 @@ from automl_pl.models._base import ModelFamily
 from automl_pl.objective import PseudoLabelObjective, TrialModelError
 from automl_pl.study import make_folds
 
+RANDOM_ONE_ROUND = {"selection": "random", "pseudo_weight": 1.0, "n_rounds": 1}
+"""The classic recipe: random rows, full weight, one round."""
+
 FIT_LOG: list[dict[str, np.ndarray]] = []
 """One entry per RecordingRegressor.fit: the row ids and the targets it was given."""
 
@@ -35,7 +38,7 @@ CV = 3
 class RecordingRegressor(RegressorMixin, BaseEstimator):
     """Predicts the mean target; every fit logs the ``row_id`` column and ``y`` into FIT_LOG."""
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         ids = X["row_id"].to_numpy()
         assert np.all(ids == np.round(ids))
         FIT_LOG.append({"ids": ids.astype(np.int64), "y": np.asarray(y, dtype="float64").copy()})
@@ -143,7 +146,7 @@ def _check_fold_fits(log, folds, X, y, X_unlabeled, sample_rate):
 def test_each_fold_fits_only_its_training_rows(id_data, how, sample_rate):
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
-    params = {"model": "recording", "sample_rate": sample_rate}
+    params = {"model": "recording", "sample_rate": sample_rate, **(RANDOM_ONE_ROUND if sample_rate else {})}
     if how == "fixed_trial":
         trial = FixedTrial(params)
         value = objective(trial)
@@ -168,7 +171,7 @@ def test_fold_check_catches_a_leaky_objective(id_data):
     folds = make_folds(len(X), cv=CV, random_state=0)
     leaky = [(np.arange(len(X)), valid_rows) for _, valid_rows in folds]  # what fitting on self.X amounts to
     _objective(X, y, X_unlabeled, schema, {"recording": RECORDING}, folds=leaky)(
-        FixedTrial({"model": "recording", "sample_rate": 0.5}))
+        FixedTrial({"model": "recording", "sample_rate": 0.5, **RANDOM_ONE_ROUND}))
     with pytest.raises(AssertionError):
         _check_fold_fits(FIT_LOG, folds, X, y, X_unlabeled, 0.5)
 
@@ -228,7 +231,7 @@ def test_value_and_supervised_score_of_the_ridge_family(X, y, X_unlabeled):
     assert plain_value == pytest.approx(_by_hand(Xn, yv, Un, folds, make, 0.0)[0], rel=1e-10)
     assert plain.user_attrs["supervised_cv_rmse"] == plain_value
 
-    pseudo = FixedTrial({"model": "ridge", "ridge_alpha": 1.0, "sample_rate": 0.5})
+    pseudo = FixedTrial({"model": "ridge", "ridge_alpha": 1.0, "sample_rate": 0.5, **RANDOM_ONE_ROUND})
     pseudo_value = objective(pseudo)
     student, teacher = _by_hand(Xn, yv, Un, folds, make, 0.5)
     assert pseudo_value == pytest.approx(student, rel=1e-10)
@@ -253,11 +256,11 @@ def test_sample_rate_is_drawn_on_a_grid_that_includes_zero(id_data):
     objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     trial = study.ask()
-    family, sample_rate = objective.suggest(trial)
+    family = objective.suggest(trial)
     assert family is RECORDING
     distribution = trial.distributions["sample_rate"]
     assert (distribution.low, distribution.high, distribution.step) == (0.0, 1.0, 0.05)
-    assert 0.0 <= sample_rate <= 1.0
+    assert 0.0 <= trial.params["sample_rate"] <= 1.0
 
 
 @pytest.mark.parametrize(("estimator_class", "message"),
@@ -265,7 +268,7 @@ def test_sample_rate_is_drawn_on_a_grid_that_includes_zero(id_data):
 def test_failing_model_fails_the_trial_with_a_reason(id_data, estimator_class, message):
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"broken": _family("broken", estimator_class)})
-    trial = FixedTrial({"model": "broken", "sample_rate": 0.5})
+    trial = FixedTrial({"model": "broken", "sample_rate": 0.5, **RANDOM_ONE_ROUND})
     with pytest.raises(TrialModelError, match=message):
         objective(trial)
     assert "broken failed in fold 0" in trial.user_attrs["fail_reason"]
@@ -276,7 +279,7 @@ def test_pruned_trial_keeps_its_fold_scores(id_data):
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
     study = optuna.create_study(direction="minimize", pruner=optuna.pruners.ThresholdPruner(upper=0.0))
-    study.enqueue_trial({"model": "recording", "sample_rate": 0.5})
+    study.enqueue_trial({"model": "recording", "sample_rate": 0.5, **RANDOM_ONE_ROUND})
     study.optimize(objective, n_trials=1)
 
     trial = study.trials[0]
@@ -291,7 +294,27 @@ def test_no_fold_starts_after_the_deadline(id_data):
                                      folds=make_folds(len(X), cv=CV, random_state=0), random_state=0, n_jobs=1,
                                      deadline=time.monotonic() - 1)
     study = optuna.create_study(direction="minimize")
-    study.enqueue_trial({"model": "recording", "sample_rate": 0.5})
+    study.enqueue_trial({"model": "recording", "sample_rate": 0.5, **RANDOM_ONE_ROUND})
     study.optimize(objective, n_trials=1)
     assert study.trials[0].state == TrialState.PRUNED
     assert FIT_LOG == []  # nothing was fitted
+
+
+@pytest.mark.parametrize("selection", ["random", "confidence"])
+def test_confidence_teachers_and_later_rounds_stay_inside_the_fold(id_data, selection):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
+    trial = FixedTrial({"model": "recording", "sample_rate": 0.5, "selection": selection, "pseudo_weight": 0.5,
+                        "n_rounds": 3})
+    objective(trial)
+    ids = X["row_id"].to_numpy().astype(np.int64)
+    unlabeled_ids = set(X_unlabeled["row_id"].to_numpy().astype(np.int64))
+    extra_teachers = 3 if selection == "confidence" else 0
+    fits_per_fold = 1 + extra_teachers + 3  # teacher, confidence teachers, one student per round
+    assert len(FIT_LOG) == fits_per_fold * len(objective.folds)
+    for k, (train_rows, valid_rows) in enumerate(objective.folds):
+        allowed = set(ids[train_rows]) | unlabeled_ids
+        for fit in FIT_LOG[k * fits_per_fold:(k + 1) * fits_per_fold]:
+            assert set(fit["ids"]) <= allowed  # never a held-out row, as a labelled or an unlabelled one
+    assert len(trial.user_attrs["cv_rmse_by_round"]) == 3
+    assert trial.user_attrs["best_n_rounds"] in (1, 2, 3)

@@ -198,7 +198,7 @@ def test_dataframe_with_array_unlabeled_is_refused():
 def test_clone_and_params_round_trip():
     model = PseudoLabelRegressor(Ridge(alpha=2.0), sample_rate=0.3, random_state=4)
     params = model.get_params(deep=False)
-    assert set(params) == {"estimator", "sample_rate", "random_state"}
+    assert set(params) == {"estimator", "sample_rate", "selection", "pseudo_weight", "n_rounds", "random_state"}
     assert params["sample_rate"] == 0.3 and params["random_state"] == 4
 
     deep = model.get_params(deep=True)
@@ -223,3 +223,70 @@ def test_clone_and_params_round_trip():
     with pytest.raises(NotFittedError):
         check_is_fitted(refreshed)
     assert refreshed.get_params()["estimator__alpha"] == 5.0
+
+
+def test_confidence_keeps_the_rows_the_teachers_agree_on():
+    # One region of the unlabelled pool lies far outside the labelled data: there the
+    # confidence teachers disagree, so confidence selection must leave it out.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(80, 1))
+    y = np.sin(3 * X[:, 0]) + rng.normal(scale=0.05, size=80)
+    near, far = rng.uniform(-1, 1, size=(50, 1)), rng.uniform(4, 6, size=(50, 1))
+    X_unlabeled = np.vstack([near, far])
+    model = PseudoLabelRegressor(DecisionTreeRegressor(random_state=0), sample_rate=0.3, selection="confidence",
+                                 random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+    assert model.unlabeled_spread_.shape == (100,)
+    assert model.n_pseudo_labeled_ == 30
+    random = PseudoLabelRegressor(Ridge(), sample_rate=0.3, random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+    assert random.unlabeled_spread_ is None
+    ridge = PseudoLabelRegressor(Ridge(), sample_rate=0.3, selection="confidence", random_state=0).fit(
+        X, y, X_unlabeled=X_unlabeled)
+    assert (ridge.pseudo_labeled_indices_ < 50).all()  # a linear fit's teachers diverge far away: near rows only
+
+
+def test_pseudo_weight_reaches_the_final_step_of_nested_pipelines():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, X_unlabeled = _numeric_data(n_unlabeled=100)
+    y_shifted = y + 5.0
+    nested = make_pipeline(StandardScaler(), make_pipeline(Ridge(alpha=30.0)))
+    weighted = PseudoLabelRegressor(nested, sample_rate=1.0, pseudo_weight=0.01, random_state=0)
+    weighted.fit(X, y_shifted, X_unlabeled=X_unlabeled)
+    assert weighted.n_pseudo_labeled_ == 100
+    unweighted = PseudoLabelRegressor(nested, sample_rate=1.0, random_state=0).fit(X, y_shifted, X_unlabeled=X_unlabeled)
+    assert not np.allclose(weighted.predict(X), unweighted.predict(X))  # the weights matter here...
+    # ...and they arrived at the ridge: the same fit done by hand with routed weights.
+    manual = make_pipeline(StandardScaler(), make_pipeline(Ridge(alpha=30.0)))
+    X_student = np.vstack([X, X_unlabeled[weighted.pseudo_labeled_indices_]])
+    y_student = np.r_[y_shifted, weighted.teacher_.predict(X_unlabeled[weighted.pseudo_labeled_indices_])]
+    manual.fit(X_student, y_student, pipeline__ridge__sample_weight=np.r_[np.ones(len(y)), np.full(100, 0.01)])
+    np.testing.assert_allclose(weighted.predict(X), manual.predict(X))
+
+
+def test_pseudo_weight_needs_an_estimator_that_takes_weights():
+    from sklearn.neighbors import KNeighborsRegressor
+
+    X, y, X_unlabeled = _numeric_data()
+    with pytest.raises(ValueError, match="KNeighborsRegressor.fit takes no sample_weight"):
+        PseudoLabelRegressor(KNeighborsRegressor(), sample_rate=0.5, pseudo_weight=0.5).fit(X, y, X_unlabeled=X_unlabeled)
+
+
+def test_each_round_relabels_with_the_latest_student():
+    X, y, X_unlabeled = _numeric_data(n_unlabeled=60)
+    model = PseudoLabelRegressor(DecisionTreeRegressor(max_depth=3, random_state=0), sample_rate=0.5, n_rounds=3,
+                                 random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+    assert len(model.round_estimators_) == 3 and model.estimator_ is model.round_estimators_[-1]
+    one = PseudoLabelRegressor(DecisionTreeRegressor(max_depth=3, random_state=0), sample_rate=0.5, n_rounds=1,
+                               random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+    np.testing.assert_allclose(one.predict(X), model.round_estimators_[0].predict(X))  # round 1 is the classic student
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"selection": "best"}, "selection"), ({"pseudo_weight": 0.0}, "pseudo_weight"),
+    ({"pseudo_weight": 1.5}, "pseudo_weight"), ({"n_rounds": 0}, "n_rounds"),
+])
+def test_bad_pseudo_label_settings_are_refused_at_fit(params, match):
+    X, y, X_unlabeled = _numeric_data()
+    with pytest.raises(ValueError, match=match):
+        PseudoLabelRegressor(Ridge(), **params).fit(X, y, X_unlabeled=X_unlabeled)

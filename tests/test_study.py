@@ -247,3 +247,47 @@ def test_unlabelled_rows_with_a_wrongly_typed_column_are_refused(small_data, sto
     with pytest.raises(TypeError, match="'count'"):
         tune(X, y, X_unlabeled=X_unlabeled.assign(count=X_unlabeled["count"].astype(str)), models=["ridge"],
              n_trials=1, cv=3, storage=storage_url, show_progress_bar=False)
+
+
+def test_fixed_sample_rate_zero_gives_a_purely_supervised_study(small_data, storage_url):
+    X, y, X_unlabeled = small_data
+    result = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge"], n_trials=4, cv=3, storage=storage_url,
+                  fixed_params={"sample_rate": 0.0}, show_progress_bar=False, n_jobs=1)
+    for trial in result.study.trials:
+        assert trial.params["sample_rate"] == 0.0
+        assert "selection" not in trial.params  # no pseudo-label dimensions without pseudo-labels
+        assert trial.value == pytest.approx(trial.user_attrs["supervised_cv_rmse"])
+    assert result.best_estimator_.n_pseudo_labeled_ == 0
+
+
+def test_fixed_pseudo_label_settings_are_used_and_exported(small_data, storage_url, tmp_path):
+    X, y, X_unlabeled = small_data
+    fixed = {"sample_rate": 0.33, "selection": "confidence", "pseudo_weight": 0.5, "n_rounds": 2}
+    result = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge"], n_trials=2, cv=3, storage=storage_url,
+                  fixed_params=fixed, show_progress_bar=False, n_jobs=1)
+    for trial in result.study.trials:
+        assert {k: trial.params[k] for k in fixed} == fixed
+        assert len(trial.user_attrs["cv_rmse_by_round"]) == 2
+    best = result.best_estimator_
+    assert (best.selection, best.pseudo_weight, best.sample_rate) == ("confidence", 0.5, 0.33)
+    assert best.n_rounds == result.best_trial.user_attrs["best_n_rounds"]
+    assert best.n_pseudo_labeled_ == int(0.33 * len(X_unlabeled))
+    metadata = automl_pl.load_model(result.export(tmp_path / "m")).metadata
+    assert (metadata["selection"], metadata["pseudo_weight"], metadata["n_rounds"]) == ("confidence", 0.5, best.n_rounds)
+
+
+@pytest.mark.parametrize(("fixed", "match"), [
+    ({"sample_rate": 1.5}, r"fixed_params\['sample_rate'\] = 1.5 is invalid: it must be a number in \[0, 1\]"),
+    ({"sample_rate": -0.1}, r"a number in \[0, 1\]"),
+    ({"selection": "best"}, r"one of \['random', 'confidence'\]"),
+    ({"n_rounds": 9}, "from 1 to 5"),
+    ({"model": "knn"}, r"one of the study's models \['ridge'\]"),
+    ({"xgb_max_depth": 3}, r"unknown dimensions \['xgb_max_depth'\]"),
+    ({"typo": 1}, r"unknown dimensions \['typo'\]"),
+])
+def test_bad_fixed_params_are_refused_before_any_trial(small_data, storage_url, fixed, match):
+    X, y, X_unlabeled = small_data
+    with pytest.raises(ValueError, match=match):
+        tune(X, y, X_unlabeled=X_unlabeled, models=["ridge"], n_trials=1, cv=3, storage=storage_url,
+             fixed_params=fixed, show_progress_bar=False)
+    assert optuna.get_all_study_summaries(storage_url) == []  # nothing was created

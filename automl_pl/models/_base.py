@@ -31,6 +31,8 @@ class ModelFamily:
         relative_cost: rough fit time relative to LightGBM at equal settings.
         artifact_format: how :mod:`automl_pl.artifact` saves the fitted estimator.
         requires: the optional library the family needs, if any.
+        sample_weight: whether the estimator's ``fit`` takes ``sample_weight``
+            (needed to weigh pseudo-labelled rows less).
     """
 
     name: str
@@ -40,6 +42,7 @@ class ModelFamily:
     relative_cost: float
     artifact_format: ArtifactFormat = "skops"
     requires: str | None = None
+    sample_weight: bool = True
 
     def is_available(self) -> bool:
         """Whether the library the family needs can be imported."""

@@ -31,4 +31,4 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     return Pipeline([("encode", one_hot_scaled(schema)), ("model", model)])
 
 
-FAMILY = ModelFamily(name="knn", prefix=PREFIX, suggest=suggest, build=build, relative_cost=0.5)
+FAMILY = ModelFamily(name="knn", prefix=PREFIX, suggest=suggest, build=build, relative_cost=0.5, sample_weight=False)
