@@ -11,6 +11,14 @@ from __future__ import annotations
 from automl_pl._version import __version__
 from automl_pl.artifact import ArtifactError, ExportedModel, load_model
 from automl_pl.pseudo_label import PseudoLabelRegressor
+from automl_pl.report import (
+    plot_family_comparison,
+    plot_optimization_history,
+    plot_param_importances,
+    plot_pseudo_vs_supervised,
+    plot_sample_rate,
+    write_report,
+)
 from automl_pl.study import TuneResult, refit_best, tune
 
 __all__ = [
@@ -20,6 +28,12 @@ __all__ = [
     "TuneResult",
     "__version__",
     "load_model",
+    "plot_family_comparison",
+    "plot_optimization_history",
+    "plot_param_importances",
+    "plot_pseudo_vs_supervised",
+    "plot_sample_rate",
     "refit_best",
     "tune",
+    "write_report",
 ]

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from automl_pl._files import default_mode
 from automl_pl._version import __version__
 from automl_pl.data import FeatureSchema
 
@@ -150,6 +151,7 @@ def export_model(estimator: Any, path: str | os.PathLike, *, artifact_format: st
             json.dump(document, fh, indent=2, allow_nan=False)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(staging, default_mode(directory=True))  # mkdtemp made it private
         _swap_into_place(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -5,6 +5,7 @@
     automl-pl export SPEC [--data-dir DIR] [--storage URL] [--study-name NAME] --out DIR
     automl-pl predict MODEL_DIR INPUT -o OUTPUT
     automl-pl dashboard SPEC [--storage URL] [--host HOST] [--port PORT]
+    automl-pl report SPEC [--storage URL] [--study-name NAME] -o report.html
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ import argparse
 import dataclasses
 import json
 import logging
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from automl_pl._files import write_atomically
 from automl_pl._version import __version__
 from automl_pl.spec import StudySpec, load_data, load_spec, read_table
 from automl_pl.storage import redact_url
@@ -84,7 +84,7 @@ def _predict(args: argparse.Namespace) -> int:
     kept = [c for c in model.metadata.get("ignored_columns", []) if c in rows.columns]
     out = rows[kept].copy()
     out[model.target] = predictions
-    _write_atomically(out, Path(args.output))
+    _write_table(out, Path(args.output))
     print(f"wrote {len(out)} predictions of {model.target!r} to {args.output}")
     return 0
 
@@ -98,6 +98,22 @@ def _dashboard(args: argparse.Namespace) -> int:
     storage = open_storage(spec.storage)
     print(f"optuna-dashboard for {redact_url(spec.storage)} at http://{args.host}:{args.port}/ (Ctrl-C to stop)")
     run_server(storage, host=args.host, port=args.port)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    import optuna
+
+    from automl_pl.report import write_report
+    from automl_pl.storage import open_storage
+
+    spec = _spec(args)
+    storage = open_storage(spec.storage)
+    try:
+        study = optuna.load_study(study_name=spec.study_name, storage=storage)
+    except KeyError:
+        raise ValueError(f"no study named {spec.study_name!r} in {redact_url(spec.storage)}. Run it first.") from None
+    print(f"wrote the report on study {spec.study_name!r} to {write_report(study, args.output)}")
     return 0
 
 
@@ -130,20 +146,11 @@ def _fixed_params(spec: StudySpec, pairs: Sequence[str] | None) -> dict[str, Any
     return fixed
 
 
-def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write next to ``path`` and rename, so a failure never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    os.close(fd)
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame.to_parquet(staging, index=False)
-        else:
-            frame.to_csv(staging, index=False)
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
+def _write_table(frame: pd.DataFrame, path: Path) -> None:
+    """CSV or Parquet by suffix, written beside and renamed, so a failure never leaves half a file."""
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    write_atomically(path, lambda staging: frame.to_parquet(staging, index=False) if parquet
+                     else frame.to_csv(staging, index=False))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -178,6 +185,10 @@ def _parser() -> argparse.ArgumentParser:
     dashboard = study_command("dashboard", "open optuna-dashboard on the spec's study storage", _dashboard)
     dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     dashboard.add_argument("--port", type=int, default=8080)
+
+    report = study_command("report", "write one self-contained HTML page of plots about a study", _report)
+    report.add_argument("--study-name", help="study name, overriding the spec")
+    report.add_argument("-o", "--output", required=True, help="HTML file to write, e.g. report.html")
 
     predict = commands.add_parser("predict", help="predict with an exported model", description="predict with an exported model")
     predict.add_argument("model", help="model directory written by run --export or export")

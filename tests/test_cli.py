@@ -145,3 +145,11 @@ def test_fixed_params_from_spec_and_flags(workdir):
 def test_malformed_fixed_param_flag(workdir, capsys):
     assert main(["run", str(workdir / "study.toml"), "--fixed-param", "sample_rate"]) == 1
     assert "--fixed-param takes NAME=VALUE" in capsys.readouterr().err
+
+
+def test_report_command(workdir, capsys):
+    assert main(["run", str(workdir / "study.toml"), "--no-progress", "--n-trials", "3", "--n-jobs", "1"]) == 0
+    assert main(["report", str(workdir / "study.toml"), "-o", str(workdir / "report.html")]) == 0
+    assert "Pseudo-labelled vs supervised" in (workdir / "report.html").read_text()
+    assert main(["report", str(workdir / "study.toml"), "--study-name", "nope", "-o", str(workdir / "r2.html")]) == 1
+    assert "no study named 'nope'" in capsys.readouterr().err

@@ -1,0 +1,211 @@
+"""Insight from a study alone: gather small NamedTuples from its trials, then draw them with plotly.
+
+The gathering functions (``gather_trials``, ``sample_rate_curves``, ``family_summaries``)
+are what the tests check; the ``plot_*`` functions only draw; :func:`write_report` puts
+every figure on one self-contained HTML page. Reads a finished or running study, nothing else.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import statistics
+import warnings
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import optuna
+from optuna.trial import TrialState
+
+from automl_pl._files import write_atomically
+
+if TYPE_CHECKING:  # plotly is imported where a figure is drawn
+    import plotly.graph_objects as go
+
+
+class TrialPoint(NamedTuple):
+    """One completed trial, as the plots see it."""
+
+    number: int
+    family: str
+    sample_rate: float
+    selection: str
+    value: float
+    supervised: float | None
+
+
+class FamilySummary(NamedTuple):
+    """How one model family did in the study, and what pseudo-labels bought it."""
+
+    family: str
+    n_trials: int
+    best_value: float
+    best_trial: int
+    best_sample_rate: float
+    median_gain_percent: float | None  # median of (pseudo / supervised - 1) over trials with sample_rate > 0
+
+
+def gather_trials(study: optuna.Study) -> list[TrialPoint]:
+    """The study's completed trials with the parameters and scores the plots need."""
+    points = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if "model" not in trial.params or trial.value is None:
+            continue
+        points.append(TrialPoint(
+            number=trial.number,
+            family=trial.params["model"],
+            sample_rate=float(trial.params.get("sample_rate", 0.0)),
+            selection=trial.params.get("selection", "none") if trial.params.get("sample_rate", 0.0) > 0 else "none",
+            value=float(trial.value),
+            supervised=trial.user_attrs.get("supervised_cv_rmse"),
+        ))
+    return points
+
+
+def sample_rate_curves(points: Sequence[TrialPoint]) -> dict[str, list[tuple[float, float]]]:
+    """Per family, the best CV RMSE reached at each sample rate tried: the tutorial's figure."""
+    best: dict[str, dict[float, float]] = defaultdict(dict)
+    for p in points:
+        rate = round(p.sample_rate, 6)
+        best[p.family][rate] = min(p.value, best[p.family].get(rate, math.inf))
+    return {family: sorted(rates.items()) for family, rates in sorted(best.items())}
+
+
+def family_summaries(points: Sequence[TrialPoint]) -> list[FamilySummary]:
+    """Per family: trials, best score and the median gain from pseudo-labels; best family first."""
+    by_family: dict[str, list[TrialPoint]] = defaultdict(list)
+    for p in points:
+        by_family[p.family].append(p)
+    summaries = []
+    for family, trials in by_family.items():
+        top = min(trials, key=lambda p: p.value)
+        gains = [100 * (p.value / p.supervised - 1) for p in trials if p.sample_rate > 0 and p.supervised]
+        summaries.append(FamilySummary(family, len(trials), top.value, top.number, top.sample_rate,
+                                       statistics.median(gains) if gains else None))
+    return sorted(summaries, key=lambda s: s.best_value)
+
+
+def plot_sample_rate(study: optuna.Study) -> go.Figure:
+    """CV RMSE against sample rate, one panel per family: every trial, and the best per rate."""
+    from plotly.subplots import make_subplots
+
+    points = gather_trials(study)
+    curves = sample_rate_curves(points)
+    families = list(curves) or ["(no completed trial)"]
+    cols = min(3, len(families))
+    rows = math.ceil(len(families) / cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=families, shared_xaxes=True)
+    for i, family in enumerate(curves):
+        row, col = i // cols + 1, i % cols + 1
+        trials = [p for p in points if p.family == family]
+        fig.add_scatter(x=[p.sample_rate for p in trials], y=[p.value for p in trials], mode="markers",
+                        marker={"size": 6, "opacity": 0.45, "color": "#7f8c8d"}, name="trial", showlegend=i == 0,
+                        text=[f"trial {p.number}, {p.selection}" for p in trials], row=row, col=col)
+        fig.add_scatter(x=[r for r, _ in curves[family]], y=[v for _, v in curves[family]], mode="lines+markers",
+                        line={"color": "#c0392b"}, name="best at this rate", showlegend=i == 0, row=row, col=col)
+    fig.update_xaxes(title_text="sample rate", range=[-0.03, 1.03])
+    fig.update_yaxes(title_text="CV RMSE")
+    fig.update_layout(title="CV RMSE against pseudo-label sample rate, per model family", height=320 * rows)
+    return fig
+
+
+def plot_pseudo_vs_supervised(study: optuna.Study) -> go.Figure:
+    """Each trial's CV RMSE with pseudo-labels against its teachers' (supervised) CV RMSE."""
+    import plotly.graph_objects as go
+
+    points = [p for p in gather_trials(study) if p.supervised is not None and p.sample_rate > 0]
+    fig = go.Figure()
+    for family in sorted({p.family for p in points}):
+        trials = [p for p in points if p.family == family]
+        fig.add_scatter(x=[p.supervised for p in trials], y=[p.value for p in trials], mode="markers", name=family,
+                        text=[f"trial {p.number}, sample rate {p.sample_rate:g}, {p.selection}" for p in trials])
+    if points:
+        low = min(min(p.value, p.supervised) for p in points)
+        high = max(max(p.value, p.supervised) for p in points)
+        fig.add_scatter(x=[low, high], y=[low, high], mode="lines", line={"dash": "dash", "color": "black"},
+                        name="no gain")
+    fig.update_layout(title="Pseudo-labelled vs supervised CV RMSE of the same trials (below the line: pseudo-labels helped)",
+                      xaxis_title="supervised CV RMSE (the trial's teachers)", yaxis_title="CV RMSE with pseudo-labels")
+    return fig
+
+
+def plot_family_comparison(study: optuna.Study) -> go.Figure:
+    """CV RMSE of every completed trial, one box per family, best family first."""
+    import plotly.graph_objects as go
+
+    points = gather_trials(study)
+    fig = go.Figure()
+    for summary in family_summaries(points):
+        fig.add_box(y=[p.value for p in points if p.family == summary.family], name=summary.family, boxpoints="all")
+    fig.update_layout(title="Model families: CV RMSE of their trials", yaxis_title="CV RMSE", showlegend=False)
+    return fig
+
+
+def plot_optimization_history(study: optuna.Study) -> go.Figure:
+    """Optuna's optimization history (best value so far, trial by trial)."""
+    return optuna.visualization.plot_optimization_history(study)
+
+
+def plot_param_importances(study: optuna.Study) -> go.Figure:
+    """Optuna's parameter importances over the dimensions every trial shares (model, sample rate, ...)."""
+    with warnings.catch_warnings():  # "few trials in some regimes": expected early in a study
+        warnings.simplefilter("ignore", UserWarning)
+        return optuna.visualization.plot_param_importances(study)
+
+
+def write_report(study: optuna.Study, path: str | os.PathLike) -> Path:
+    """Write one self-contained HTML page (plotly.js inlined) with every figure and a summary table.
+
+    Raises:
+        ValueError: the study has no completed trial to report on.
+    """
+    points = gather_trials(study)
+    if not points:
+        raise ValueError(f"study {study.study_name!r} has no completed trial yet; run it first.")
+    figures = [plot_optimization_history(study), plot_sample_rate(study), plot_pseudo_vs_supervised(study),
+               plot_family_comparison(study)]
+    if len(points) >= 2:
+        figures.append(plot_param_importances(study))
+    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), default_height="520px")
+             for i, fig in enumerate(figures)]
+    page = _PAGE.format(title=html.escape(f"automl_pl study {study.study_name}"), summary=_summary_table(study, points),
+                        figures="\n".join(f'<section class="figure">{p}</section>' for p in parts))
+    return write_atomically(path, lambda staging: staging.write_text(page, encoding="utf-8"))
+
+
+def _summary_table(study: optuna.Study, points: Sequence[TrialPoint]) -> str:
+    states = defaultdict(int)
+    for trial in study.get_trials(deepcopy=False):
+        states[trial.state.name.lower()] += 1
+    best = study.best_trial
+    rows = "".join(
+        f"<tr><td>{html.escape(s.family)}</td><td>{s.n_trials}</td><td>{s.best_value:.6g}</td><td>#{s.best_trial}</td>"
+        f"<td>{s.best_sample_rate:g}</td><td>{'' if s.median_gain_percent is None else f'{s.median_gain_percent:+.2f}%'}</td></tr>"
+        for s in family_summaries(points)
+    )
+    supervised = best.user_attrs.get("supervised_cv_rmse")
+    return (
+        f"<p>{', '.join(f'{n} {state}' for state, n in sorted(states.items()))}. Best trial #{best.number}: "
+        f"<b>{html.escape(str(best.params.get('model')))}</b>, sample rate {best.params.get('sample_rate', 0):g}, "
+        f"CV RMSE <b>{best.value:.6g}</b>"
+        + (f" (supervised, same trial: {supervised:.6g})" if supervised is not None else "") + ".</p>"
+        "<table><tr><th>family</th><th>trials</th><th>best CV RMSE</th><th>trial</th><th>its sample rate</th>"
+        f"<th>median change from pseudo-labels</th></tr>{rows}</table>"
+    )
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }}
+table {{ border-collapse: collapse; margin: 1rem 0; }} td, th {{ border: 1px solid #ccc; padding: .3rem .7rem; text-align: right; }}
+td:first-child, th:first-child {{ text-align: left; }} section.figure {{ margin: 2rem 0; }}
+</style></head>
+<body><h1>{title}</h1>
+{summary}
+{figures}
+</body></html>
+"""
