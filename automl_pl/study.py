@@ -27,6 +27,7 @@ from automl_pl._version import __version__
 from automl_pl.artifact import export_model
 from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
 from automl_pl.models import ModelFamily, get_family, resolve_families
+from automl_pl.models._base import starting_params
 from automl_pl.objective import (
     MAX_ROUNDS,
     PSEUDO_LABEL_PARAMS,
@@ -42,6 +43,8 @@ DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
 DEFAULT_STUDY_NAME = "automl_pl"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 MAX_FAILED_IN_A_ROW = 10
+STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
+"""Whose defaults a new study tries first: the first of these the study may choose."""
 
 
 @dataclass(frozen=True)
@@ -214,11 +217,37 @@ def tune(
         folds=make_folds(len(data.X), cv=cv, random_state=random_state), random_state=random_state, n_jobs=threads,
         deadline=None if timeout is None else time.monotonic() + timeout, fixed_params=fixed,
     )
+    _enqueue_starting_trials(study, families, fixed, n_rows=len(objective.folds[0][0]),
+                             has_pool=data.X_unlabeled is not None)
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
         _optimize(study, objective, n_trials=n_trials, deadline=objective.deadline, show_progress_bar=show_progress_bar)
         if not refit:
             return TuneResult(study, None, 0.0, data)
         return _refit(study, data, random_state=random_state, n_jobs=threads)
+
+
+def _enqueue_starting_trials(study: optuna.Study, families: Mapping[str, ModelFamily], fixed: Mapping[str, Any], *,
+                             n_rows: int, has_pool: bool) -> None:
+    """Start a new study with a strong default model, without and then with pseudo-labels.
+
+    The first two trials answer the tutorial's question at once (do pseudo-labels help
+    this model?) and give the sampler and the pruner a good reference, however short the budget.
+    """
+    if study.trials:
+        return
+    candidates = [fixed["model"]] if "model" in fixed else [n for n in STARTING_FAMILIES if n in families]
+    for name in candidates:
+        params = starting_params(families[name], n_rows)
+        if params is not None:
+            break
+    else:
+        return
+    variants = [{"sample_rate": 0.0}]
+    if has_pool and "sample_rate" not in fixed:
+        variants.append({"sample_rate": 0.3, "selection": "random", "pseudo_weight": 1.0, "n_rounds": 1})
+    for variant in variants:
+        trial = {"model": name, **params, **variant}
+        study.enqueue_trial({k: v for k, v in trial.items() if k not in fixed})
 
 
 def _optimize(study: optuna.Study, objective: PseudoLabelObjective, *, n_trials: int | None, deadline: float | None,

@@ -134,3 +134,20 @@ def test_family_with_missing_library(monkeypatch, caplog):
 
     with pytest.raises(ImportError, match="pip install automl_pl_no_such_library"):
         resolve_families(["ghost"])
+
+
+@pytest.mark.parametrize("n_rows", [20, 200, 20000])
+def test_starting_params_sit_inside_the_families_own_bounds(n_rows):
+    from automl_pl.models._base import starting_params
+
+    for family in FAMILIES.values():
+        params = starting_params(family, n_rows)
+        if params is None:
+            continue
+        trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
+        family.suggest(trial, n_rows)
+        assert set(params) == set(trial.params)
+        for name, value in params.items():
+            assert trial.distributions[name]._contains(trial.distributions[name].to_internal_repr(value)), name
+    lgbm = starting_params(FAMILIES["lightgbm"], 20)
+    assert lgbm["lgbm_num_leaves"] == 8 and lgbm["lgbm_learning_rate"] == 0.05  # clipped where small data demands

@@ -291,3 +291,20 @@ def test_bad_fixed_params_are_refused_before_any_trial(small_data, storage_url, 
         tune(X, y, X_unlabeled=X_unlabeled, models=["ridge"], n_trials=1, cv=3, storage=storage_url,
              fixed_params=fixed, show_progress_bar=False)
     assert optuna.get_all_study_summaries(storage_url) == []  # nothing was created
+
+
+def test_new_study_starts_with_a_default_model_without_then_with_pseudo_labels(small_data, storage_url):
+    from automl_pl.models._base import starting_params
+
+    X, y, X_unlabeled = small_data
+    result = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge", "lightgbm"], n_trials=3, cv=3, storage=storage_url,
+                  show_progress_bar=False, n_jobs=1)
+    first, second = result.study.trials[:2]
+    defaults = starting_params(FAMILIES["lightgbm"], 80)  # the training rows of a 3-fold split of 120
+    assert first.params == {"model": "lightgbm", **defaults, "sample_rate": 0.0}
+    assert second.params == {"model": "lightgbm", **defaults, "sample_rate": 0.3, "selection": "random",
+                             "pseudo_weight": 1.0, "n_rounds": 1}
+    # A resumed study enqueues nothing more.
+    again = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge", "lightgbm"], n_trials=4, cv=3, storage=storage_url,
+                 show_progress_bar=False, n_jobs=1)
+    assert len(again.study.trials) == 4 and len(again.study.get_trials(states=(TrialState.WAITING,))) == 0

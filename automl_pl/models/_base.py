@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,6 +33,8 @@ class ModelFamily:
         requires: the optional library the family needs, if any.
         sample_weight: whether the estimator's ``fit`` takes ``sample_weight``
             (needed to weigh pseudo-labelled rows less).
+        defaults: a known-good starting configuration (prefixed names), tried first
+            by a new study; clipped into the data-size-aware bounds by :func:`starting_params`.
     """
 
     name: str
@@ -43,6 +45,7 @@ class ModelFamily:
     artifact_format: ArtifactFormat = "skops"
     requires: str | None = None
     sample_weight: bool = True
+    defaults: Mapping[str, Any] | None = None
 
     def is_available(self) -> bool:
         """Whether the library the family needs can be imported."""
@@ -61,3 +64,30 @@ def max_trees(n_rows: int) -> int:
 def max_min_leaf(n_rows: int) -> int:
     """Upper bound of a minimum leaf size: a few percent of the rows."""
     return int(max(4, min(200, n_rows // 20)))
+
+
+def starting_params(family: ModelFamily, n_rows: int) -> dict[str, Any] | None:
+    """The family's ``defaults`` as ``suggest`` would draw them for ``n_rows`` rows, or ``None``.
+
+    ``suggest`` itself states the bounds, so each default is clipped into the range it asks for.
+    """
+    if family.defaults is None:
+        return None
+    return family.suggest(_DefaultsTrial(family.defaults), n_rows)
+
+
+class _DefaultsTrial:
+    """Answers ``suggest_*`` with a default, clipped into the asked range (or the range's low end)."""
+
+    def __init__(self, defaults: Mapping[str, Any]) -> None:
+        self._defaults = defaults
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        return int(min(max(self._defaults.get(name, low), low), high))
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float:
+        return float(min(max(self._defaults.get(name, low), low), high))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        value = self._defaults.get(name)
+        return value if value in choices else choices[0]

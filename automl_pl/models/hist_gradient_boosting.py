@@ -42,4 +42,10 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     return Pipeline([("encode", ordinal(schema, impute=False)), ("model", model)])
 
 
-FAMILY = ModelFamily(name="hist_gradient_boosting", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.2)
+DEFAULTS = {  # scikit-learn's defaults
+    "hgb_max_iter": 100, "hgb_learning_rate": 0.1, "hgb_max_leaf_nodes": 31, "hgb_min_samples_leaf": 20,
+    "hgb_l2_regularization": 1e-4,
+}
+
+FAMILY = ModelFamily(name="hist_gradient_boosting", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.2,
+                     defaults=DEFAULTS)

@@ -38,5 +38,10 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     )
 
 
-FAMILY = ModelFamily(name="lightgbm", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.0,
+DEFAULTS = {  # LightGBM's own defaults, with a slower learning rate and more trees
+    "lgbm_n_estimators": 300, "lgbm_learning_rate": 0.05, "lgbm_num_leaves": 31, "lgbm_min_child_samples": 20,
+    "lgbm_subsample": 1.0, "lgbm_colsample_bytree": 1.0, "lgbm_reg_lambda": 1e-3,
+}
+
+FAMILY = ModelFamily(name="lightgbm", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.0, defaults=DEFAULTS,
                      artifact_format="lightgbm", requires="lightgbm")

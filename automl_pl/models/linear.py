@@ -16,11 +16,11 @@ if TYPE_CHECKING:
     from automl_pl.data import FeatureSchema
 
 
-def _linear_family(name: str, prefix: str, suggest, make_model) -> ModelFamily:
+def _linear_family(name: str, prefix: str, suggest, make_model, defaults=None) -> ModelFamily:
     def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
         return Pipeline([("encode", one_hot_scaled(schema)), ("model", make_model(family.own_params(params), random_state))])
 
-    family = ModelFamily(name=name, prefix=prefix, suggest=suggest, build=build, relative_cost=0.1)
+    family = ModelFamily(name=name, prefix=prefix, suggest=suggest, build=build, relative_cost=0.1, defaults=defaults)
     return family
 
 
@@ -42,7 +42,7 @@ def _suggest_elastic_net(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str
     }
 
 
-RIDGE = _linear_family("ridge", "ridge_", _suggest_ridge, lambda p, seed: Ridge(**p))
+RIDGE = _linear_family("ridge", "ridge_", _suggest_ridge, lambda p, seed: Ridge(**p), defaults={"ridge_alpha": 1.0})
 BAYESIAN_RIDGE = _linear_family("bayesian_ridge", "bridge_", _suggest_bayesian_ridge, lambda p, seed: BayesianRidge(**p))
 ELASTIC_NET = _linear_family(
     "elastic_net", "enet_", _suggest_elastic_net, lambda p, seed: ElasticNet(**p, max_iter=5000, random_state=seed)

@@ -38,5 +38,10 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     )
 
 
-FAMILY = ModelFamily(name="xgboost", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.6,
+DEFAULTS = {  # XGBoost's defaults, with a slower learning rate and more trees
+    "xgb_n_estimators": 300, "xgb_learning_rate": 0.05, "xgb_max_depth": 6, "xgb_min_child_weight": 1.0,
+    "xgb_subsample": 1.0, "xgb_colsample_bytree": 1.0, "xgb_reg_lambda": 1.0,
+}
+
+FAMILY = ModelFamily(name="xgboost", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.6, defaults=DEFAULTS,
                      artifact_format="xgboost", requires="xgboost")

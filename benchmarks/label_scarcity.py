@@ -1,0 +1,170 @@
+"""Label scarcity: holdout RMSE against the share of labelled rows, pseudo-labelling vs supervised.
+
+    python benchmarks/label_scarcity.py [--budget 25] [--shares 0.05 0.1 0.25 0.5 1.0]
+                                        [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out]
+
+For every dataset and labelled share, on the same split and seed:
+
+* 25% of the labelled rows are held out for scoring only;
+* of the rest, the given share keeps its labels; the others join the unlabelled pool
+  with their labels removed, together with the held-out rows' features (transductive,
+  as in the tutorial) and any extra unlabelled file (Big Mart's test.csv);
+* systems: ``supervised`` (automl_pl's study with sample_rate fixed at 0), ``tutorial``
+  (the tutorial's pseudo-labeler: default XGBoost, sample rate 0.3, random rows),
+  ``random`` and ``confidence`` (automl_pl with the selection fixed), and ``automl_pl``
+  (every dimension tuned). Every study gets the same time budget.
+
+Prints a table and the ratios, and writes a CSV and a self-contained HTML plot to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+
+import automl_pl
+from automl_pl.data import FeatureSchema
+from automl_pl.datasets import load_dataset
+from automl_pl.models import build_model, get_family
+
+STUDIES = {
+    "supervised": {"sample_rate": 0.0},
+    "random": {"selection": "random"},
+    "confidence": {"selection": "confidence"},
+    "automl_pl": {},
+}
+
+
+def bigmart(directory: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame] | None:
+    if not (directory / "train.csv").is_file():
+        return None
+    train, test = pd.read_csv(directory / "train.csv"), pd.read_csv(directory / "test.csv")
+    y = train.pop("Item_Outlet_Sales")
+    return train.drop(columns="Item_Identifier"), y, test.drop(columns="Item_Identifier")
+
+
+def datasets(bigmart_dir: Path) -> dict[str, tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]]:
+    found = {}
+    if (bm := bigmart(bigmart_dir)) is not None:
+        found["bigmart"] = bm
+    for name in ("gapminder", "diabetes"):
+        X, y = load_dataset(name)
+        found[name] = (X, y, None)
+    return found
+
+
+def split(X, y, extra, *, share: float, seed: int):
+    """(X_labeled, y_labeled, X_pool, X_holdout, y_holdout) for one labelled share."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(X))
+    n_holdout = len(X) // 4
+    holdout, rest = order[:n_holdout], order[n_holdout:]
+    n_labeled = max(10, round(share * len(rest)))
+    labeled, unlabeled = rest[:n_labeled], rest[n_labeled:]
+    pool = [X.iloc[unlabeled], X.iloc[holdout]] + ([extra] if extra is not None else [])
+    return (X.iloc[labeled].reset_index(drop=True), y.iloc[labeled].reset_index(drop=True),
+            pd.concat(pool, ignore_index=True), X.iloc[holdout].reset_index(drop=True),
+            y.iloc[holdout].to_numpy(dtype="float64"))
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return math.sqrt(float(np.mean((y_true - np.asarray(y_pred)) ** 2)))
+
+
+def tutorial(X, y, pool, *, seed: int) -> automl_pl.PseudoLabelRegressor:
+    """The tutorial's pseudo-labeler: default XGBoost, 30% of the pool at random."""
+    schema = FeatureSchema.infer(X, pool)
+    model = automl_pl.PseudoLabelRegressor(
+        build_model(get_family("xgboost"), {}, schema=schema, random_state=seed, n_jobs=2), sample_rate=0.3,
+        random_state=seed)
+    return model.fit(X, y, X_unlabeled=pool)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=25.0, help="seconds per study")
+    parser.add_argument("--shares", type=float, nargs="+", default=[0.05, 0.1, 0.25, 0.5, 1.0])
+    parser.add_argument("--bigmart-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/bigmart")
+    parser.add_argument("--datasets", nargs="*", help="restrict to these datasets")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    rows = []
+    for name, (X, y, extra) in datasets(args.bigmart_dir).items():
+        if args.datasets and name not in args.datasets:
+            continue
+        for share in args.shares:
+            X_lab, y_lab, pool, X_hold, y_hold = split(X, y, extra, share=share, seed=args.seed)
+            case = {"dataset": name, "share": share, "labeled": len(X_lab), "pool": len(pool)}
+            started = time.perf_counter()
+            rows.append({**case, "system": "tutorial",
+                         "rmse": rmse(y_hold, tutorial(X_lab, y_lab, pool, seed=args.seed).predict(X_hold)),
+                         "trials": 1, "best": "xgboost, sample 0.3", "seconds": time.perf_counter() - started})
+            for system, fixed in STUDIES.items():
+                started = time.perf_counter()
+                result = automl_pl.tune(X_lab, y_lab, X_unlabeled=pool, n_trials=None, timeout=args.budget, cv=5,
+                                        storage=optuna.storages.InMemoryStorage(), study_name=system,
+                                        random_state=args.seed, fixed_params=fixed, show_progress_bar=False)
+                best = result.best_params
+                rows.append({**case, "system": system, "rmse": rmse(y_hold, result.best_estimator_.predict(X_hold)),
+                             "trials": len(result.study.trials),
+                             "best": f"{best['model']}, sample {best['sample_rate']:g}"
+                                     + (f", {best['selection']}" if best["sample_rate"] else ""),
+                             "seconds": time.perf_counter() - started})
+            table = pd.DataFrame([r for r in rows if r["dataset"] == name and r["share"] == share])
+            print(table[["dataset", "share", "labeled", "system", "rmse", "trials", "best"]].to_string(index=False),
+                  flush=True)
+
+    results = pd.DataFrame(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results.to_csv(args.out / "label_scarcity.csv", index=False)
+    summarize(results)
+    plot(results).write_html(args.out / "label_scarcity.html", include_plotlyjs=True)
+    return 0
+
+
+def summarize(results: pd.DataFrame) -> None:
+    wide = results.pivot_table(index=["dataset", "share"], columns="system", values="rmse")
+    print("\nholdout RMSE relative to the supervised study (same budget):")
+    ratios = wide.div(wide["supervised"], axis=0)
+    print(ratios.round(4).to_string())
+    print(f"\ngeometric mean, automl_pl / supervised over all cases: "
+          f"{math.exp(np.log(ratios['automl_pl']).mean()):.4f}  (target <= 1.005)")
+    if "bigmart" in wide.index.get_level_values(0) and ("bigmart", 0.1) in wide.index:
+        print(f"Big Mart, 10% labels, automl_pl / supervised: {ratios.loc[('bigmart', 0.1), 'automl_pl']:.4f}  "
+              "(target <= 0.97)")
+    at_ten = ratios.xs(0.1, level="share") if 0.1 in wide.index.get_level_values(1) else ratios.iloc[0:0]
+    wins = [d for d in at_ten.index if at_ten.loc[d, "confidence"] < at_ten.loc[d, "random"]]
+    print(f"10% labels, confidence beats random on: {wins or 'none'}  (target: at least two datasets)")
+
+
+def plot(results: pd.DataFrame):
+    from plotly.subplots import make_subplots
+
+    names = list(dict.fromkeys(results["dataset"]))
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names)
+    colors = {"supervised": "#2c3e50", "tutorial": "#95a5a6", "random": "#e67e22", "confidence": "#27ae60",
+              "automl_pl": "#c0392b"}
+    for i, name in enumerate(names, start=1):
+        data = results[results["dataset"] == name]
+        for system, color in colors.items():
+            part = data[data["system"] == system].sort_values("share")
+            fig.add_scatter(x=100 * part["share"], y=part["rmse"], mode="lines+markers", name=system,
+                            line={"color": color}, showlegend=i == 1, row=1, col=i)
+        fig.update_xaxes(title_text="labelled share (%)", type="log", row=1, col=i)
+    fig.update_yaxes(title_text="holdout RMSE", col=1)
+    fig.update_layout(title="Holdout RMSE against the share of labelled rows", height=480, width=420 * len(names))
+    return fig
+
+
+if __name__ == "__main__":
+    sys.exit(main())
