@@ -19,7 +19,8 @@ from automl_pl.report import (
     plot_sample_rate,
     write_report,
 )
-from automl_pl.study import TuneResult, refit_best, tune
+from automl_pl.result import TuneResult
+from automl_pl.study import refit_best, tune
 
 __all__ = [
     "ArtifactError",

@@ -12,8 +12,6 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,19 +22,12 @@ from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
 from automl_pl._version import __version__
-from automl_pl.artifact import export_model
 from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
 from automl_pl.models import ModelFamily, get_family, resolve_families
 from automl_pl.models._base import starting_params
-from automl_pl.objective import (
-    MAX_ROUNDS,
-    PSEUDO_LABEL_PARAMS,
-    PseudoLabelObjective,
-    TrialModelError,
-    make_estimator,
-    pseudo_label_settings,
-)
-from automl_pl.pseudo_label import SELECTIONS, PseudoLabelRegressor
+from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective, TrialModelError, make_estimator
+from automl_pl.pseudo_label import SELECTIONS
+from automl_pl.result import PreparedData, TuneResult
 from automl_pl.storage import open_storage, redact_url
 
 DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
@@ -45,113 +36,6 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 MAX_FAILED_IN_A_ROW = 10
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
-
-
-@dataclass(frozen=True)
-class PreparedData:
-    """Validated, normalised data of one study, and what identifies it."""
-
-    X: pd.DataFrame
-    y: np.ndarray
-    X_unlabeled: pd.DataFrame | None
-    schema: FeatureSchema
-    target_name: str
-    fingerprint: str
-
-
-@dataclass
-class TuneResult:
-    """What :func:`tune` returns: the study and the refitted best model.
-
-    Attributes:
-        study: the :class:`optuna.Study`; the same storage and name resume it.
-        best_estimator_: the best trial's :class:`PseudoLabelRegressor`, refitted on all
-            labelled rows plus the unlabelled pool (``None`` when ``refit=False``).
-        refit_time_: seconds the refit took.
-        data: the prepared data the study ran on.
-    """
-
-    study: optuna.Study
-    best_estimator_: PseudoLabelRegressor | None
-    refit_time_: float
-    data: PreparedData
-
-    @property
-    def best_trial(self) -> optuna.trial.FrozenTrial:
-        return self.study.best_trial
-
-    @property
-    def best_params(self) -> dict[str, Any]:
-        """The best trial's parameters, ``model`` and ``sample_rate`` included."""
-        return dict(self.best_trial.params)
-
-    @property
-    def cv_rmse(self) -> float:
-        return float(self.best_trial.value)
-
-    @property
-    def supervised_cv_rmse(self) -> float | None:
-        """The same trial's teachers' CV RMSE: the score without pseudo-labels."""
-        return self.best_trial.user_attrs.get("supervised_cv_rmse")
-
-    def export(self, path: str | os.PathLike, *, ignored_columns: Sequence[str] = ()) -> Path:
-        """Write the refitted best model to the directory ``path`` (see :mod:`automl_pl.artifact`).
-
-        Args:
-            path: the artifact directory; an existing automl_pl artifact there is replaced.
-            ignored_columns: input columns that :func:`automl_pl.load_model`'s ``predict``
-                may receive and drops (identifiers the study dropped, say).
-        """
-        if self.best_estimator_ is None:
-            raise RuntimeError("this result was made with refit=False; call automl_pl.refit_best(...) to get a model to export")
-        trial = self.best_trial
-        family = get_family(trial.params["model"])
-        metadata = {
-            "family": family.name,
-            "params": {k: v for k, v in trial.params.items() if k != "model"},
-            **pseudo_label_settings(trial.params),
-            "n_rounds": self.best_estimator_.n_rounds,
-            "cv_rmse": self.cv_rmse,
-            "supervised_cv_rmse": self.supervised_cv_rmse,
-            "target": self.data.target_name,
-            "rows": {
-                "labeled": len(self.data.X),
-                "pseudo_labeled": int(self.best_estimator_.n_pseudo_labeled_),
-                "unlabeled_pool": 0 if self.data.X_unlabeled is None else len(self.data.X_unlabeled),
-            },
-            "ignored_columns": list(ignored_columns),
-            "study": {"name": self.study.study_name, "trial_number": trial.number},
-        }
-        return export_model(self.best_estimator_, path, artifact_format=family.artifact_format, metadata=metadata)
-
-    def summary(self) -> str:
-        """A few lines on the study and its best trial, for people."""
-        counts = {state: 0 for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
-        for trial in self.study.get_trials(deepcopy=False, states=tuple(counts)):
-            counts[trial.state] += 1
-        trial = self.best_trial
-        params = ", ".join(f"{k}={_short(v)}" for k, v in trial.params.items() if k not in ("model", *PSEUDO_LABEL_PARAMS))
-        settings = pseudo_label_settings(trial.params)
-        pseudo = f"sample_rate={settings['sample_rate']:g}"
-        if settings["sample_rate"] > 0:
-            pseudo += (f", selection={settings['selection']}, pseudo_weight={settings['pseudo_weight']:.3g}, "
-                       f"n_rounds={trial.user_attrs.get('best_n_rounds', settings['n_rounds'])}")
-        lines = [
-            f"study {self.study.study_name!r}: {sum(counts.values())} trials "
-            f"({counts[TrialState.COMPLETE]} complete, {counts[TrialState.PRUNED]} pruned, {counts[TrialState.FAIL]} failed)",
-            f"best trial #{trial.number}: {trial.params['model']}, {pseudo}",
-            f"  CV RMSE            {self.cv_rmse:.6g}",
-        ]
-        if self.supervised_cv_rmse is not None:
-            gain = 100 * (self.cv_rmse / self.supervised_cv_rmse - 1)
-            lines.append(f"  supervised CV RMSE {self.supervised_cv_rmse:.6g}  (same trial without pseudo-labels; {gain:+.1f}%)")
-        lines.append(f"  parameters: {params}")
-        if self.best_estimator_ is not None:
-            lines.append(
-                f"refit on {len(self.data.X)} labelled + {self.best_estimator_.n_pseudo_labeled_} pseudo-labelled rows "
-                f"in {self.refit_time_:.1f} s"
-            )
-        return "\n".join(lines)
 
 
 def tune(
@@ -448,10 +332,6 @@ def _threads(n_jobs: int | None) -> int:
 def _describe(storage: optuna.storages.BaseStorage) -> str:
     url = getattr(storage, "url", None) or getattr(getattr(storage, "_backend", None), "url", None)
     return redact_url(url) if url else type(storage).__name__
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) and math.isfinite(value) else str(value)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl_pl import PseudoLabelRegressor
 
+
 @parametrize_with_checks(
     [
         PseudoLabelRegressor(Ridge()),

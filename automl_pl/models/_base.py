@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import optuna
 
-    from automl_pl.data import FeatureSchema
-
 ArtifactFormat = Literal["xgboost", "lightgbm", "catboost", "skops"]
 
 
