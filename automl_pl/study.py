@@ -148,7 +148,8 @@ def _optimize(study: optuna.Study, objective: PseudoLabelObjective, *, n_trials:
         left = None if deadline is None else deadline - time.monotonic()
         if (remaining is not None and remaining <= 0) or (left is not None and left <= 0):
             return
-        study.optimize(objective, n_trials=remaining, timeout=left, catch=(TrialModelError,),
+        timeout = None if left is None else max(round(left, 1), 0.1)  # rounded for the progress bar
+        study.optimize(objective, n_trials=remaining, timeout=timeout, catch=(TrialModelError,),
                        callbacks=callbacks, show_progress_bar=show_progress_bar)
         if remaining is None or _failed_in_a_row(study) >= MAX_FAILED_IN_A_ROW:
             return
