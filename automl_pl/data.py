@@ -74,7 +74,7 @@ class FeatureSchema:
         check_frame(frame, what="X")
         frames = [frame, *(f for f in more if f is not None)]
         for other in frames[1:]:
-            check_same_columns(frame, other, what="X_unlabeled")
+            check_same_columns(list(frame.columns), other, what="X_unlabeled")
         columns = []
         for name in frame.columns:
             kind = column_kind(frame[name], name=name)
@@ -113,7 +113,7 @@ class FeatureSchema:
             ValueError: columns are missing, extra or duplicated.
         """
         check_frame(frame, what=what)
-        check_same_columns(pd.DataFrame(columns=self.names), frame, what=what)
+        check_same_columns(self.names, frame, what=what)
         for column in self.columns:
             if column.kind == "numeric" and not _is_numeric(frame[column.name]):
                 raise TypeError(
@@ -155,16 +155,16 @@ def check_frame(frame: object, *, what: str) -> None:
         raise TypeError(f"{what} column names must be strings, got {non_string[:5]}. Use frame.columns = frame.columns.astype(str).")
 
 
-def check_same_columns(reference: pd.DataFrame, frame: pd.DataFrame, *, what: str) -> None:
-    """Raise a ValueError naming the columns ``frame`` lacks or adds compared with ``reference``."""
-    missing = [c for c in reference.columns if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in reference.columns]
+def check_same_columns(expected: Sequence[str], frame: pd.DataFrame, *, what: str) -> None:
+    """Raise a ValueError naming the columns ``frame`` lacks or adds compared with ``expected``."""
+    missing = [c for c in expected if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in set(expected)]
     if missing or extra:
         parts = [f"missing columns {missing}"] if missing else []
         parts += [f"unexpected columns {extra}"] if extra else []
         raise ValueError(
             f"{what} does not match the training features: {' and '.join(parts)}. "
-            f"Pass exactly these columns: {list(reference.columns)}."
+            f"Pass exactly these columns: {list(expected)}."
         )
 
 

@@ -217,24 +217,19 @@ def teacher_spread(estimator, X, y: np.ndarray, X_unlabeled, *, n_teachers: int 
 
 
 def _fit_weighted(estimator, X, y: np.ndarray, sample_weight: np.ndarray | None):
-    """Fit ``estimator``, routing ``sample_weight`` through nested pipelines to the final step."""
+    """Fit ``estimator``, routing ``sample_weight`` through nested pipelines to the final step.
+
+    For a pipeline whose last step is a pipeline the key is ``model__model__sample_weight``, and so on.
+    """
     if sample_weight is None:
         return estimator.fit(X, y)
-    final = estimator
+    final, names = estimator, []
     while isinstance(final, Pipeline):
-        final = final.steps[-1][1]
+        name, final = final.steps[-1]
+        names.append(name)
     if not has_fit_parameter(final, "sample_weight"):
         raise ValueError(f"{type(final).__name__}.fit takes no sample_weight, so pseudo_weight must be 1.0.")
-    return estimator.fit(X, y, **{_route(estimator): sample_weight})
-
-
-def _route(estimator) -> str:
-    """``model__model__sample_weight`` for a pipeline whose last step is a pipeline, and so on."""
-    names = []
-    while isinstance(estimator, Pipeline):
-        name, estimator = estimator.steps[-1]
-        names.append(name)
-    return "__".join([*names, "sample_weight"])
+    return estimator.fit(X, y, **{"__".join([*names, "sample_weight"]): sample_weight})
 
 
 def _n_rows(X) -> int:

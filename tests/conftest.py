@@ -23,6 +23,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import numpy as np  # noqa: E402
+import optuna  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
@@ -111,3 +112,12 @@ def make_data():
         return features, make_target(features, seed=seed + 1000)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _quiet_optuna():
+    """Optuna's per-trial INFO lines only bury a failure's own output."""
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    yield
+    optuna.logging.set_verbosity(before)

@@ -30,14 +30,6 @@ def _suggest(family, n_rows, seed=0):
     return trial, returned
 
 
-@pytest.fixture(autouse=True)
-def _quiet_optuna():
-    before = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    yield
-    optuna.logging.set_verbosity(before)
-
-
 @pytest.mark.parametrize("name", list(FAMILIES))
 def test_family_suggests_builds_fits_and_predicts(name, X, y, X_unlabeled, new_rows):
     family = FAMILIES[name]

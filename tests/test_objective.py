@@ -80,14 +80,6 @@ def _fresh_log():
     FIT_LOG.clear()
 
 
-@pytest.fixture(autouse=True)
-def _quiet_optuna():
-    before = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    yield
-    optuna.logging.set_verbosity(before)
-
-
 @pytest.fixture
 def id_data(make_data):
     """Normalised labelled and unlabelled frames with a ``row_id`` feature from disjoint ranges.
