@@ -262,12 +262,12 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_stat
     storage = open_storage(storage if storage is not None else DEFAULT_STORAGE)
     study_name = study_name or DEFAULT_STUDY_NAME
     settings = {"data_fingerprint": data.fingerprint, "cv": cv, "random_state": random_state}
-    exists = study_name in {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
-    if not exists and not create:
-        raise ValueError(f"no study named {study_name!r} in storage {_describe(storage)}. Run the study first, or check the name.")
-    n_before = 0
-    if exists:
-        n_before = len(optuna.load_study(study_name=study_name, storage=storage).trials)
+    try:
+        n_before = len(_load_existing(storage, study_name).get_trials(deepcopy=False))
+    except ValueError:
+        if not create:
+            raise
+        n_before = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler = optuna.samplers.TPESampler(
@@ -297,14 +297,17 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_stat
 
 def _existing_settings(storage, study_name) -> dict[str, Any]:
     storage = open_storage(storage if storage is not None else DEFAULT_STORAGE)
+    return _load_existing(storage, study_name or DEFAULT_STUDY_NAME).user_attrs.get("automl_pl", {})
+
+
+def _load_existing(storage: optuna.storages.BaseStorage, study_name: str) -> optuna.Study:
+    """The existing study ``study_name``, or a ValueError that says there is none."""
     try:
-        study = optuna.load_study(study_name=study_name or DEFAULT_STUDY_NAME, storage=storage)
+        return optuna.load_study(study_name=study_name, storage=storage)
     except KeyError:
         raise ValueError(
-            f"no study named {study_name or DEFAULT_STUDY_NAME!r} in storage {_describe(storage)}. "
-            "Run the study first, or check the name."
+            f"no study named {study_name!r} in storage {_describe(storage)}. Run the study first, or check the name."
         ) from None
-    return study.user_attrs.get("automl_pl", {})
 
 
 def _failed_in_a_row(study: optuna.Study) -> int:
