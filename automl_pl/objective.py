@@ -16,13 +16,28 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+from sklearn.base import clone
 
 from automl_pl.data import FeatureSchema
 from automl_pl.models import ModelFamily, build_model
 from automl_pl.pseudo_label import SELECTIONS, PseudoLabelRegressor
 
-SAMPLE_RATE_STEP = 0.05
-"""Grid of the ``sample_rate`` dimension; on a grid, 0.0 (no pseudo-labels) is a value TPE can pick."""
+SAMPLE_RATE_STEPS = (0.05, 0.01, 0.005, 0.001)
+"""Candidate grids of the ``sample_rate`` dimension, coarsest first; the coarsest giving
+``MIN_SAMPLE_RATE_VALUES`` values is used. On a grid, 0.0 (no pseudo-labels) is a value TPE can pick."""
+MIN_SAMPLE_RATE_VALUES = 5
+
+MAX_PSEUDO_RATIO = 2.0
+"""A tuned ``sample_rate`` adds at most this many pseudo-labelled rows per labelled training row.
+
+A student costs about ``1 + ratio`` teachers, and one trained mostly on pseudo-labels only
+copies its teacher; with few labels and a large pool, an uncapped rate would spend the
+budget on a handful of trials. A ``sample_rate`` the user fixes is not capped."""
+
+MAX_PSEUDO_GAIN = 0.10
+"""The teacher gate: a pseudo-labelled trial whose teachers' running CV RMSE is more than this
+share worse than the best finished trial's at the same fold is pruned before its students are
+fitted. Students rarely beat their own teacher by that much, and they cost ``1 + ratio`` teachers."""
 
 PSEUDO_WEIGHT_RANGE = (0.1, 1.0)
 MAX_ROUNDS = 5
@@ -109,13 +124,27 @@ class PseudoLabelObjective:
         self.deadline = deadline
         self.fixed_params = dict(fixed_params or {})
 
+    def sample_rate_range(self) -> tuple[float, float | None]:
+        """The highest tuned ``sample_rate`` (see :data:`MAX_PSEUDO_RATIO`) and its grid step."""
+        n_pool = 0 if self.X_unlabeled is None else len(self.X_unlabeled)
+        if n_pool == 0:
+            return 0.0, None
+        high = min(1.0, MAX_PSEUDO_RATIO * len(self.folds[0][0]) / n_pool)
+        for step in SAMPLE_RATE_STEPS:
+            if high >= MIN_SAMPLE_RATE_VALUES * step:
+                break
+        return round(math.floor(round(high / step, 6)) * step, 6), step
+
     def suggest(self, trial: optuna.trial.BaseTrial) -> ModelFamily:
         """Draw the family, its parameters and the pseudo-label settings into ``trial``."""
         family = self.families[trial.suggest_categorical("model", list(self.families))]
         family.suggest(trial, len(self.folds[0][0]))
-        high = 1.0 if self.X_unlabeled is not None and len(self.X_unlabeled) else 0.0
-        step = None if "sample_rate" in self.fixed_params else SAMPLE_RATE_STEP
-        if trial.suggest_float("sample_rate", 0.0, high, step=step) > 0:
+        if "sample_rate" in self.fixed_params:
+            sample_rate = trial.suggest_float("sample_rate", 0.0, 1.0)
+        else:
+            high, step = self.sample_rate_range()
+            sample_rate = trial.suggest_float("sample_rate", 0.0, high, step=step)
+        if sample_rate > 0:
             trial.suggest_categorical("selection", list(SELECTIONS))
             trial.suggest_float("pseudo_weight", *(PSEUDO_WEIGHT_RANGE if family.sample_weight else (1.0, 1.0)))
             trial.suggest_int("n_rounds", 1, MAX_ROUNDS)
@@ -129,18 +158,27 @@ class PseudoLabelObjective:
         for step, (train_rows, valid_rows) in enumerate(self.folds):
             if self.deadline is not None and time.monotonic() > self.deadline:
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
+            X_train, y_train = self.X.iloc[train_rows], self.y[train_rows]
             X_valid, y_valid = self.X.iloc[valid_rows], self.y[valid_rows]
             try:
                 model = make_estimator(family, trial.params, schema=self.schema,
                                        random_state=self.random_state + step, n_jobs=self.n_jobs)
-                model.fit(self.X.iloc[train_rows], self.y[train_rows], X_unlabeled=self.X_unlabeled)
-                teacher_mse.append(_mse(y_valid, model.teacher_.predict(X_valid)))
+                teacher = clone(model.estimator).fit(X_train, y_train)
+                teacher_mse.append(_mse(y_valid, teacher.predict(X_valid)))
+                if model.sample_rate > 0 and self._teacher_cannot_win(trial, teacher_mse, step):
+                    self._record(trial, [teacher_mse], teacher_mse, 0, time.perf_counter() - started)
+                    trial.set_user_attr("pruned_by", "teacher_gate")
+                    raise optuna.TrialPruned(f"teacher gate after fold {step}: the teachers trail the best trial "
+                                             f"by more than {MAX_PSEUDO_GAIN:.0%}")
+                model.fit(X_train, y_train, X_unlabeled=self.X_unlabeled, teacher=teacher)
                 students = model.round_estimators_ or [model.teacher_]
                 for r, student in enumerate(students):
                     score = teacher_mse[-1] if student is model.teacher_ else _mse(y_valid, student.predict(X_valid))
                     if r == len(round_mse):
                         round_mse.append([])
                     round_mse[r].append(score)
+            except optuna.TrialPruned:
+                raise
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
                 reason = f"{family.name} failed in fold {step}: {type(exc).__name__}: {exc}"
                 trial.set_user_attr("fail_reason", reason[:2000])
@@ -151,6 +189,17 @@ class PseudoLabelObjective:
                 self._record(trial, round_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
                 raise optuna.TrialPruned(f"pruned after fold {step}")
         return self._record(trial, round_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
+
+    @staticmethod
+    def _teacher_cannot_win(trial: optuna.Trial, teacher_mse: list[float], step: int) -> bool:
+        """Whether the teachers so far trail the best finished trial at this fold by over :data:`MAX_PSEUDO_GAIN`."""
+        study = getattr(trial, "study", None)  # a FixedTrial has none
+        try:
+            best = study.best_trial if study is not None else None
+        except ValueError:  # no completed trial yet
+            return False
+        reference = None if best is None else best.intermediate_values.get(step)
+        return reference is not None and math.sqrt(np.mean(teacher_mse)) > reference * (1 + MAX_PSEUDO_GAIN)
 
     @staticmethod
     def _record(trial: optuna.Trial, round_mse: list[list[float]], teacher_mse: list[float], n_pseudo: int,

@@ -123,7 +123,7 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self.n_rounds = n_rounds
         self.random_state = random_state
 
-    def fit(self, X, y, X_unlabeled=None):
+    def fit(self, X, y, X_unlabeled=None, *, teacher=None):
         """Fit the teacher on ``(X, y)``, pseudo-label a sample of ``X_unlabeled``, fit the student.
 
         Parameters
@@ -134,6 +134,10 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             Their true targets.
         X_unlabeled : array-like or DataFrame of shape (n_unlabeled, n_features), default=None
             Unlabelled rows of the same kind as ``X`` (same columns for a DataFrame).
+        teacher : fitted regressor, default=None
+            A teacher already fitted on exactly ``(X, y)`` (for instance one whose score
+            was checked before paying for students); by default a clone of ``estimator``
+            is fitted. It is used as is, never refitted.
 
         Returns
         -------
@@ -142,7 +146,11 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self._validate_params()
         y = np.asarray(column_or_1d(y, warn=True), dtype="float64")
         rng = check_random_state(self.random_state)
-        self.teacher_ = clone(self.estimator).fit(X, y)
+        if teacher is None:
+            teacher = clone(self.estimator).fit(X, y)
+        else:
+            check_is_fitted(teacher)
+        self.teacher_ = teacher
         self.round_estimators_ = []
         self.pseudo_labeled_indices_ = np.empty(0, dtype=np.intp)
         self.unlabeled_spread_ = None

@@ -34,6 +34,7 @@ DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
 DEFAULT_STUDY_NAME = "automl_pl"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 MAX_FAILED_IN_A_ROW = 10
+TUTORIAL_SAMPLE_RATE = 0.3
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
 
@@ -101,8 +102,7 @@ def tune(
         folds=make_folds(len(data.X), cv=cv, random_state=random_state), random_state=random_state, n_jobs=threads,
         deadline=None if timeout is None else time.monotonic() + timeout, fixed_params=fixed,
     )
-    _enqueue_starting_trials(study, families, fixed, n_rows=len(objective.folds[0][0]),
-                             has_pool=data.X_unlabeled is not None)
+    _enqueue_starting_trials(study, objective)
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
         _optimize(study, objective, n_trials=n_trials, deadline=objective.deadline, show_progress_bar=show_progress_bar)
         if not refit:
@@ -110,8 +110,7 @@ def tune(
         return _refit(study, data, random_state=random_state, n_jobs=threads)
 
 
-def _enqueue_starting_trials(study: optuna.Study, families: Mapping[str, ModelFamily], fixed: Mapping[str, Any], *,
-                             n_rows: int, has_pool: bool) -> None:
+def _enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective) -> None:
     """Start a new study with a strong default model, without and then with pseudo-labels.
 
     The first two trials answer the tutorial's question at once (do pseudo-labels help
@@ -119,6 +118,8 @@ def _enqueue_starting_trials(study: optuna.Study, families: Mapping[str, ModelFa
     """
     if study.trials:
         return
+    families, fixed = objective.families, objective.fixed_params
+    n_rows = len(objective.folds[0][0])
     candidates = [fixed["model"]] if "model" in fixed else [n for n in STARTING_FAMILIES if n in families]
     for name in candidates:
         params = starting_params(families[name], n_rows)
@@ -126,12 +127,42 @@ def _enqueue_starting_trials(study: optuna.Study, families: Mapping[str, ModelFa
             break
     else:
         return
-    variants = [{"sample_rate": 0.0}]
-    if has_pool and "sample_rate" not in fixed:
-        variants.append({"sample_rate": 0.3, "selection": "random", "pseudo_weight": 1.0, "n_rounds": 1})
-    for variant in variants:
-        trial = {"model": name, **params, **variant}
-        study.enqueue_trial({k: v for k, v in trial.items() if k not in fixed})
+    _enqueue(study, {"model": name, **params, "sample_rate": 0.0}, fixed)
+    _enqueue_pseudo_variant(study, objective, {"model": name, **params}, sample_rate=TUTORIAL_SAMPLE_RATE)
+
+
+def _enqueue(study: optuna.Study, params: Mapping[str, Any], fixed: Mapping[str, Any]) -> None:
+    study.enqueue_trial({k: v for k, v in params.items() if k not in fixed})
+
+
+def _enqueue_pseudo_variant(study: optuna.Study, objective: PseudoLabelObjective, params: Mapping[str, Any], *,
+                            sample_rate: float) -> None:
+    """Queue ``params`` with plain pseudo-labels (random rows, full weight, one round), if the study tunes them."""
+    high, step = objective.sample_rate_range()
+    if high <= 0 or "sample_rate" in objective.fixed_params:
+        return
+    rate = round(round(min(sample_rate, high) / step) * step, 6)
+    variant = {"sample_rate": rate, "selection": "random", "pseudo_weight": 1.0, "n_rounds": 1}
+    _enqueue(study, {**{k: v for k, v in params.items() if k not in PSEUDO_LABEL_PARAMS}, **variant},
+             objective.fixed_params)
+
+
+class _PseudoLabelTheBest:
+    """Study callback: when a supervised trial becomes the best, queue the same model with pseudo-labels.
+
+    TPE learns slowly that a good configuration could gain from pseudo-labels, since those
+    dimensions are drawn with the rest; asking directly costs one trial per new best.
+    """
+
+    def __init__(self, objective: PseudoLabelObjective) -> None:
+        self.objective = objective
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state != TrialState.COMPLETE or trial.params.get("sample_rate", 0.0) > 0:
+            return
+        if study.best_trial.number == trial.number:
+            high, _ = self.objective.sample_rate_range()
+            _enqueue_pseudo_variant(study, self.objective, trial.params, sample_rate=high / 2)
 
 
 def _optimize(study: optuna.Study, objective: PseudoLabelObjective, *, n_trials: int | None, deadline: float | None,
@@ -141,7 +172,9 @@ def _optimize(study: optuna.Study, objective: PseudoLabelObjective, *, n_trials:
     Failed trials do not count towards ``n_trials``, so they are made up for, but
     ``MAX_FAILED_IN_A_ROW`` failures in a row end the run rather than looping on a broken model.
     """
-    callbacks = [] if n_trials is None else [optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)]
+    callbacks = [_PseudoLabelTheBest(objective)]
+    if n_trials is not None:
+        callbacks.append(optuna.study.MaxTrialsCallback(n_trials, states=FINISHED))
     while True:
         finished = _count_finished(study)
         remaining = None if n_trials is None else n_trials - finished
