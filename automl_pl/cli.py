@@ -2,6 +2,7 @@
 
     automl-pl run SPEC [--data-dir DIR] [--n-trials N] [--timeout S] [--storage URL]
                        [--study-name NAME] [--export DIR] [--fixed-param NAME=VALUE ...]
+    automl-pl worker SPEC [--data-dir DIR] [--storage URL] [--n-trials N] [--timeout S] [--n-jobs N]
     automl-pl export SPEC [--data-dir DIR] [--storage URL] [--study-name NAME] --out DIR
     automl-pl predict MODEL_DIR INPUT -o OUTPUT
     automl-pl dashboard SPEC [--storage URL] [--host HOST] [--port PORT]
@@ -24,7 +25,7 @@ import pandas as pd
 from automl_pl._files import write_atomically
 from automl_pl._version import __version__
 from automl_pl.spec import StudySpec, load_data, load_spec, read_table
-from automl_pl.storage import redact_url
+from automl_pl.storage import journal_path, open_storage, redact_url
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -54,12 +55,34 @@ def _run(args: argparse.Namespace) -> int:
           f"{0 if X_unlabeled is None else len(X_unlabeled)} unlabelled, target {y.name!r}", file=sys.stderr)
     result = tune(
         X, y, X_unlabeled=X_unlabeled, models=spec.models, n_trials=spec.n_trials, timeout=spec.timeout, cv=spec.cv,
-        storage=spec.storage, study_name=spec.study_name, random_state=spec.seed, n_jobs=args.n_jobs,
-        fixed_params=spec.fixed_params, show_progress_bar=not args.no_progress,
+        storage=spec.storage, heartbeat_seconds=spec.heartbeat_seconds, study_name=spec.study_name,
+        random_state=spec.seed, n_jobs=args.n_jobs, fixed_params=spec.fixed_params,
+        show_progress_bar=not args.no_progress,
     )
     print(result.summary())
     if spec.export_dir is not None:
         print(f"exported the best model to {result.export(spec.export_dir, ignored_columns=spec.drop)}")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from automl_pl.optimize import worker_name
+    from automl_pl.study import check_worker_storage, tune
+
+    spec = _spec(args)
+    check_worker_storage(spec.storage)
+    X, y, X_unlabeled = load_data(spec)
+    # Workers sharing a journal file share this machine's cores: one model thread each unless told.
+    n_jobs = args.n_jobs if args.n_jobs is not None or journal_path(spec.storage) is None else 1
+    print(f"worker {worker_name()} joins study {spec.study_name!r} on {redact_url(spec.storage)}", file=sys.stderr)
+    result = tune(
+        X, y, X_unlabeled=X_unlabeled, models=spec.models, n_trials=spec.n_trials, timeout=spec.timeout, cv=spec.cv,
+        storage=spec.storage, heartbeat_seconds=spec.heartbeat_seconds, study_name=spec.study_name,
+        random_state=spec.seed, n_jobs=n_jobs, fixed_params=spec.fixed_params,
+        show_progress_bar=False, worker=True,
+    )
+    print(result.summary())
+    print(f"when every worker is done, export the best model once: automl-pl export {args.spec} --out DIR")
     return 0
 
 
@@ -68,7 +91,7 @@ def _export(args: argparse.Namespace) -> int:
 
     spec = _spec(args)
     X, y, X_unlabeled = load_data(spec)
-    result = refit_best(X, y, X_unlabeled=X_unlabeled, storage=spec.storage, study_name=spec.study_name,
+    result = refit_best(X, y, X_unlabeled=X_unlabeled, storage=open_storage(spec.storage), study_name=spec.study_name,
                         n_jobs=args.n_jobs)
     print(result.summary())
     print(f"exported the best model to {result.export(args.out, ignored_columns=spec.drop)}")
@@ -92,8 +115,6 @@ def _predict(args: argparse.Namespace) -> int:
 def _dashboard(args: argparse.Namespace) -> int:
     from optuna_dashboard import run_server
 
-    from automl_pl.storage import open_storage
-
     spec = _spec(args)
     storage = open_storage(spec.storage)
     print(f"optuna-dashboard for {redact_url(spec.storage)} at http://{args.host}:{args.port}/ (Ctrl-C to stop)")
@@ -105,7 +126,6 @@ def _report(args: argparse.Namespace) -> int:
     import optuna
 
     from automl_pl.report import write_report
-    from automl_pl.storage import open_storage
 
     spec = _spec(args)
     storage = open_storage(spec.storage)
@@ -175,6 +195,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fixed-param", action="append", metavar="NAME=VALUE",
                      help="hold a study dimension at a value, e.g. sample_rate=0 or selection=confidence (repeatable)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    worker = study_command("worker", "join a shared study (journal file or PostgreSQL) and run trials until its total", _worker)
+    worker.add_argument("--data-dir", help="folder holding the data files the spec names")
+    worker.add_argument("--n-trials", type=int, help="the study's total of finished trials, across all workers")
+    worker.add_argument("--timeout", type=float, help="seconds this worker spends on new trials")
+    worker.add_argument("--study-name", help="study name, overriding the spec")
+    worker.add_argument("--n-jobs", type=int,
+                        help="threads per model (default: all cores; 1 with a journal file, whose workers share a machine)")
+    worker.add_argument("--fixed-param", action="append", metavar="NAME=VALUE",
+                        help="hold a study dimension at a value (every worker must pass the same)")
 
     export = study_command("export", "refit the best trial of an existing study and export it", _export)
     export.add_argument("--data-dir", help="folder holding the data files the spec names")

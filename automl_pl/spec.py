@@ -13,6 +13,9 @@ A spec has three tables::
     [study]
     name = "bigmart"             # default: the spec file's name
     storage = "sqlite:///bigmart.db"   # default: a SQLite file next to the spec
+                                 # several processes on one machine: "journal:bigmart.log"
+                                 # workers on many machines: "postgresql+psycopg://user@host/db"
+    heartbeat_seconds = 10       # a trial silent for 3 heartbeats (dead worker) is failed and retried
     n_trials = 200               # the study's total
     timeout = 600                # seconds per run
     cv = 5
@@ -38,6 +41,7 @@ import pandas as pd
 from sqlalchemy.engine import make_url
 
 from automl_pl.datasets import hide_labels, load_dataset
+from automl_pl.storage import HEARTBEAT_SECONDS, JOURNAL_SCHEME, journal_path
 
 
 class SpecError(ValueError):
@@ -46,7 +50,7 @@ class SpecError(ValueError):
 
 _KEYS = {
     "data": {"labeled", "unlabeled", "target", "drop", "dataset", "labeled_fraction"},
-    "study": {"name", "storage", "n_trials", "timeout", "cv", "seed", "models", "fixed_params"},
+    "study": {"name", "storage", "heartbeat_seconds", "n_trials", "timeout", "cv", "seed", "models", "fixed_params"},
     "export": {"dir"},
 }
 
@@ -58,6 +62,7 @@ class StudySpec:
     path: Path
     study_name: str
     storage: str
+    heartbeat_seconds: int = HEARTBEAT_SECONDS
     target: str | None = None
     labeled: Path | None = None
     unlabeled: Path | None = None
@@ -129,8 +134,9 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
     timeout = get(study, "timeout", (int, float))
     cv = get(study, "cv", int, 5)
     seed = get(study, "seed", int, 0)
-    if n_trials is not None and n_trials < 0 or timeout is not None and timeout <= 0 or cv < 2:
-        raise SpecError(f"{path}: n_trials must be >= 0, timeout > 0 and cv >= 2.")
+    heartbeat = get(study, "heartbeat_seconds", int, HEARTBEAT_SECONDS)
+    if n_trials is not None and n_trials < 0 or timeout is not None and timeout <= 0 or cv < 2 or heartbeat < 1:
+        raise SpecError(f"{path}: n_trials must be >= 0, timeout > 0, cv >= 2 and heartbeat_seconds >= 1.")
     export_dir = get(export, "dir", str)
     unlabeled = get(data, "unlabeled", str)
     fixed_params = get(study, "fixed_params", dict)
@@ -138,6 +144,7 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
         path=path,
         study_name=get(study, "name", str, path.stem),
         storage=_resolve_storage(get(study, "storage", str), here, path.stem),
+        heartbeat_seconds=heartbeat,
         target=target,
         labeled=None if labeled is None else data_root / labeled,
         unlabeled=None if unlabeled is None else data_root / unlabeled,
@@ -205,10 +212,13 @@ def _drop(frame: pd.DataFrame, columns: tuple[str, ...], *, source: str) -> pd.D
 def _resolve_storage(storage: str | None, here: Path, stem: str) -> str:
     if storage is None:
         return f"sqlite:///{here / f'{stem}.db'}"
+    if (journal := journal_path(storage)) is not None:
+        return f"{JOURNAL_SCHEME}{here / journal}"  # an absolute journal path stays as it is
     try:
         url = make_url(storage)
     except Exception:
-        raise SpecError(f"storage {storage!r} is not a database URL, e.g. sqlite:///x.db or postgresql+psycopg://host/db") from None
+        raise SpecError(f"storage {storage!r} is not a database URL, e.g. sqlite:///x.db, journal:x.log "
+                        "or postgresql+psycopg://host/db") from None
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not Path(url.database).is_absolute():
         return url.set(database=str(here / url.database)).render_as_string(hide_password=False)
     return storage

@@ -1,12 +1,33 @@
-"""Opening Optuna storages from URLs, with errors that say what to do and never show a password."""
+"""Opening Optuna storages from URLs, with errors that say what to do and never show a password.
+
+Three kinds, all Optuna's own engines:
+
+* ``sqlite:///path.db``: the embedded default, for one process;
+* ``journal:path.log``: Optuna's journal file, for several processes on one machine;
+* ``postgresql+psycopg://user@host/db`` (or any SQLAlchemy URL): for workers on many machines.
+
+Database storages get heartbeats: a trial whose process died (SIGKILL, lost machine) is
+marked failed after a grace period and queued again for another worker.
+"""
 
 from __future__ import annotations
 
+import time
+import warnings
 from pathlib import Path
 
 import optuna
 import sqlalchemy.exc
 from sqlalchemy.engine import make_url
+
+JOURNAL_SCHEME = "journal:"
+HEARTBEAT_SECONDS = 10
+"""How often a running trial proves its process is alive; a trial silent for
+``GRACE_PERIODS`` heartbeats is failed and retried."""
+GRACE_PERIODS = 3
+MAX_RETRIES = 2
+"""How many times a trial whose worker died is re-run before the study gives up on it."""
+SCHEMA_RACE_RETRIES = 3
 
 
 def redact_url(url: str) -> str:
@@ -17,10 +38,34 @@ def redact_url(url: str) -> str:
         return url
 
 
-def open_storage(storage: str | optuna.storages.BaseStorage) -> optuna.storages.BaseStorage:
-    """An Optuna storage for ``storage``: a storage object as is, or a database URL.
+def journal_path(storage: str) -> Path | None:
+    """The file of a ``journal:PATH`` storage string, or ``None`` for any other storage."""
+    if not isinstance(storage, str) or not storage.startswith(JOURNAL_SCHEME):
+        return None
+    return Path(storage[len(JOURNAL_SCHEME):].removeprefix("//"))
 
-    A SQLite file's folder is created when missing.
+
+def is_sqlite(storage: str | optuna.storages.BaseStorage) -> bool:
+    """Whether ``storage`` is a SQLite database (safe for one process at a time only)."""
+    url = storage if isinstance(storage, str) else getattr(storage, "url", "")
+    try:
+        return make_url(url).get_backend_name() == "sqlite"
+    except (sqlalchemy.exc.ArgumentError, ValueError, TypeError):
+        return False
+
+
+def has_heartbeat(storage: optuna.storages.BaseStorage) -> bool:
+    """Whether ``storage`` fails the trials of dead workers (Optuna's heartbeat; not the journal file)."""
+    interval = getattr(storage, "get_heartbeat_interval", None)
+    return callable(interval) and interval() is not None
+
+
+def open_storage(storage: str | optuna.storages.BaseStorage, *,
+                 heartbeat_seconds: int = HEARTBEAT_SECONDS) -> optuna.storages.BaseStorage:
+    """An Optuna storage for ``storage``: a storage object as is, a ``journal:`` file, or a database URL.
+
+    A SQLite or journal file's folder is created when missing. Database storages get
+    heartbeats every ``heartbeat_seconds`` and retry the trials of dead workers.
 
     Raises:
         ValueError: the URL is malformed or the database cannot be reached.
@@ -30,17 +75,21 @@ def open_storage(storage: str | optuna.storages.BaseStorage) -> optuna.storages.
         return storage
     if not isinstance(storage, str) or not storage:
         raise ValueError(f"storage must be a database URL such as sqlite:///studies/x.db, got {storage!r}")
+    if (journal := journal_path(storage)) is not None:
+        return _open_journal(journal)
     try:
         parsed = make_url(storage)
     except sqlalchemy.exc.ArgumentError:
         raise ValueError(
-            f"storage {storage!r} is not a database URL. Use e.g. sqlite:///studies/x.db or "
-            "postgresql+psycopg://user@host/db."
+            f"storage {storage!r} is not a database URL. Use e.g. sqlite:///studies/x.db, "
+            "journal:studies/x.log or postgresql+psycopg://user@host/db."
         ) from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if not isinstance(heartbeat_seconds, int) or isinstance(heartbeat_seconds, bool) or heartbeat_seconds < 1:
+        raise ValueError(f"heartbeat_seconds must be a whole number of seconds >= 1, got {heartbeat_seconds!r}")
     try:
-        return optuna.storages.RDBStorage(storage)
+        return _open_rdb(storage, heartbeat_seconds)
     except ModuleNotFoundError as exc:
         raise ImportError(
             f"the driver for {redact_url(storage)} is not installed ({exc.name}). "
@@ -54,3 +103,31 @@ def open_storage(storage: str | optuna.storages.BaseStorage) -> optuna.storages.
             f"cannot open storage {redact_url(storage)}: {reason}. "
             "Check the URL, that the database server is running and that the database exists."
         ) from None
+
+
+def _open_rdb(url: str, heartbeat_seconds: int) -> optuna.storages.RDBStorage:
+    """Optuna's RDB storage with heartbeats; retried when workers race to create the schema of a new database."""
+    for attempt in range(SCHEMA_RACE_RETRIES + 1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url, heartbeat_interval=heartbeat_seconds, grace_period=GRACE_PERIODS * heartbeat_seconds,
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES),
+                )
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == SCHEMA_RACE_RETRIES:
+                raise
+            time.sleep(0.2 * (attempt + 1))  # another worker is creating the tables; they exist on the next try
+    raise AssertionError("unreachable")
+
+
+def _open_journal(path: Path) -> optuna.storages.BaseStorage:
+    if not str(path) or path.is_dir():
+        raise ValueError(f"journal storage needs a file, e.g. journal:studies/x.log; got {JOURNAL_SCHEME}{path}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        backend = optuna.storages.journal.JournalFileBackend(str(path))
+    except OSError as exc:
+        raise ValueError(f"cannot open the journal file {path}: {exc.strerror or exc}. Check the path and its permissions.") from None
+    return optuna.storages.JournalStorage(backend)

@@ -25,15 +25,14 @@ from automl_pl._version import __version__
 from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
 from automl_pl.models import ModelFamily, get_family, resolve_families
 from automl_pl.models._base import starting_params
-from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective, TrialModelError, make_estimator
+from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective, make_estimator
+from automl_pl.optimize import run_trials
 from automl_pl.pseudo_label import SELECTIONS
 from automl_pl.result import PreparedData, TuneResult
-from automl_pl.storage import open_storage, redact_url
+from automl_pl.storage import HEARTBEAT_SECONDS, has_heartbeat, is_sqlite, open_storage, redact_url
 
 DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
 DEFAULT_STUDY_NAME = "automl_pl"
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-MAX_FAILED_IN_A_ROW = 10
 TUTORIAL_SAMPLE_RATE = 0.3
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
@@ -55,6 +54,8 @@ def tune(
     fixed_params: Mapping[str, Any] | None = None,
     show_progress_bar: bool = True,
     refit: bool = True,
+    worker: bool = False,
+    heartbeat_seconds: int = HEARTBEAT_SECONDS,
 ) -> TuneResult:
     """Tune model family, hyperparameters and pseudo-label settings jointly; refit the best.
 
@@ -78,6 +79,13 @@ def tune(
             ``{"model": "lightgbm", "lgbm_num_leaves": 31}``; recorded in every trial's params.
         show_progress_bar: show Optuna's progress bar.
         refit: refit the best trial on all data into ``best_estimator_``.
+        worker: this process is one of several sharing the study (on one machine through a
+            ``journal:`` file, on many through PostgreSQL). It joins or creates the study,
+            draws its own sampler seed so workers do not repeat each other's trials, runs
+            trials until the study's total (counting every worker's) or ``timeout``, and
+            does not refit: export once at the end with :func:`refit_best`. SQLite is refused.
+        heartbeat_seconds: with a database storage URL, how often a running trial proves its
+            process alive; one silent for 3 heartbeats is failed and queued again.
 
     Returns:
         A :class:`TuneResult`.
@@ -91,21 +99,29 @@ def tune(
         raise ValueError(f"n_trials must be a whole number >= 0, got {n_trials!r}")
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
         raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+    if worker:
+        check_worker_storage(storage if storage is not None else DEFAULT_STORAGE)
     data = prepare_data(X, y, X_unlabeled, cv=cv)
     families = resolve_families(models)
     fixed = check_fixed_params(fixed_params, families)
     threads = _threads(n_jobs)
-    study = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=True, fixed_params=fixed)
+    storage = open_storage(storage if storage is not None else DEFAULT_STORAGE,  # after the checks: no stray file
+                           heartbeat_seconds=heartbeat_seconds)
+    study, created = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=True,
+                                 fixed_params=fixed, worker=worker)
 
     objective = PseudoLabelObjective(
         data.X, data.y, data.X_unlabeled, families=families, schema=data.schema,
         folds=make_folds(len(data.X), cv=cv, random_state=random_state), random_state=random_state, n_jobs=threads,
         deadline=None if timeout is None else time.monotonic() + timeout, fixed_params=fixed,
     )
-    _enqueue_starting_trials(study, objective)
+    if created or (not worker and not study.trials):  # one worker of many queues the starting trials
+        _enqueue_starting_trials(study, objective)
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
-        _optimize(study, objective, n_trials=n_trials, deadline=objective.deadline, show_progress_bar=show_progress_bar)
-        if not refit:
+        run_trials(study, objective, n_trials=n_trials, deadline=objective.deadline,
+                   show_progress_bar=show_progress_bar, callbacks=[_PseudoLabelTheBest(objective)],
+                   wait_for_running=has_heartbeat(storage))
+        if not refit or worker:
             return TuneResult(study, None, 0.0, data)
         return _refit(study, data, random_state=random_state, n_jobs=threads)
 
@@ -116,8 +132,6 @@ def _enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjectiv
     The first two trials answer the tutorial's question at once (do pseudo-labels help
     this model?) and give the sampler and the pruner a good reference, however short the budget.
     """
-    if study.trials:
-        return
     families, fixed = objective.families, objective.fixed_params
     n_rows = len(objective.folds[0][0])
     candidates = [fixed["model"]] if "model" in fixed else [n for n in STARTING_FAMILIES if n in families]
@@ -165,29 +179,6 @@ class _PseudoLabelTheBest:
             _enqueue_pseudo_variant(study, self.objective, trial.params, sample_rate=high / 2)
 
 
-def _optimize(study: optuna.Study, objective: PseudoLabelObjective, *, n_trials: int | None, deadline: float | None,
-              show_progress_bar: bool) -> None:
-    """Run trials until the study holds ``n_trials`` finished ones or the deadline passes.
-
-    Failed trials do not count towards ``n_trials``, so they are made up for, but
-    ``MAX_FAILED_IN_A_ROW`` failures in a row end the run rather than looping on a broken model.
-    """
-    callbacks = [_PseudoLabelTheBest(objective)]
-    if n_trials is not None:
-        callbacks.append(optuna.study.MaxTrialsCallback(n_trials, states=FINISHED))
-    while True:
-        finished = _count_finished(study)
-        remaining = None if n_trials is None else n_trials - finished
-        left = None if deadline is None else deadline - time.monotonic()
-        if (remaining is not None and remaining <= 0) or (left is not None and left <= 0):
-            return
-        timeout = None if left is None else max(round(left, 1), 0.1)  # rounded for the progress bar
-        study.optimize(objective, n_trials=remaining, timeout=timeout, catch=(TrialModelError,),
-                       callbacks=callbacks, show_progress_bar=show_progress_bar)
-        if remaining is None or _failed_in_a_row(study) >= MAX_FAILED_IN_A_ROW:
-            return
-
-
 def refit_best(
     X: pd.DataFrame,
     y: pd.Series | np.ndarray,
@@ -208,10 +199,24 @@ def refit_best(
     recorded = _existing_settings(storage, study_name)
     cv, random_state = recorded.get("cv", 5), recorded.get("random_state", 0)
     data = prepare_data(X, y, X_unlabeled, cv=cv)
-    study = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=False)
+    study, _ = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=False)
     threads = _threads(n_jobs)
     with threadpool_limits(limits=threads):
         return _refit(study, data, random_state=random_state, n_jobs=threads)
+
+
+def check_worker_storage(storage: str | optuna.storages.BaseStorage) -> None:
+    """Refuse a storage that several worker processes cannot share (SQLite).
+
+    Raises:
+        ValueError: naming the storages to use instead.
+    """
+    if is_sqlite(storage):
+        raise ValueError(
+            "several workers cannot share a SQLite study safely (Optuna advises against it). "
+            "On one machine use a journal file, e.g. storage 'journal:studies/x.log'; "
+            "on several machines use PostgreSQL, e.g. 'postgresql+psycopg://user@host/db'."
+        )
 
 
 def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *, cv: int) -> PreparedData:
@@ -291,7 +296,8 @@ def _refit(study: optuna.Study, data: PreparedData, *, random_state: int, n_jobs
 
 
 def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_state: int, create: bool,
-                fixed_params: Mapping[str, Any] | None = None) -> optuna.Study:
+                fixed_params: Mapping[str, Any] | None = None, worker: bool = False) -> tuple[optuna.Study, bool]:
+    """The study, created when missing (if ``create``), checked against the data; and whether this call created it."""
     storage = open_storage(storage if storage is not None else DEFAULT_STORAGE)
     study_name = study_name or DEFAULT_STUDY_NAME
     settings = {"data_fingerprint": data.fingerprint, "cv": cv, "random_state": random_state}
@@ -301,18 +307,19 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_stat
         if not create:
             raise
         n_before = 0
+    # A resumed study must not replay the first run's random start, nor a worker another worker's.
+    seed = (random_state + n_before + (os.getpid() if worker else 0)) % 2**32
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(
-            seed=random_state + n_before,  # a resumed study must not replay the first run's random start
-            multivariate=True, group=True, constant_liar=True,
-        )
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
         if fixed_params:
             sampler = optuna.samplers.PartialFixedSampler(dict(fixed_params), sampler)
-    study = optuna.create_study(
-        storage=storage, study_name=study_name, direction="minimize", load_if_exists=True, sampler=sampler,
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0),
-    )
+    options = {"storage": storage, "study_name": study_name, "sampler": sampler,
+               "pruner": optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)}
+    try:  # not load_if_exists: of several workers starting at once, exactly one learns it created the study
+        study, created = optuna.create_study(**options, direction="minimize"), True
+    except optuna.exceptions.DuplicatedStudyError:
+        study, created = optuna.load_study(**options), False
     recorded = study.user_attrs.get("automl_pl")
     if recorded is None:
         study.set_user_attr("automl_pl", {**settings, "version": __version__, "target": data.target_name,
@@ -325,7 +332,7 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_stat
                 f"(data, cv folds or seed); its scores would not be comparable. "
                 f"Use a new study_name, or the study's own data and settings."
             )
-    return study
+    return study, created
 
 
 def _existing_settings(storage, study_name) -> dict[str, Any]:
@@ -341,20 +348,6 @@ def _load_existing(storage: optuna.storages.BaseStorage, study_name: str) -> opt
         raise ValueError(
             f"no study named {study_name!r} in storage {_describe(storage)}. Run the study first, or check the name."
         ) from None
-
-
-def _failed_in_a_row(study: optuna.Study) -> int:
-    """How many of the study's latest trials failed, counting back to the last one that did not."""
-    count = 0
-    for trial in reversed(study.get_trials(deepcopy=False)):
-        if trial.state != TrialState.FAIL:
-            break
-        count += 1
-    return count
-
-
-def _count_finished(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
 def _threads(n_jobs: int | None) -> int:
