@@ -44,22 +44,25 @@ class SurplusTrialError(RuntimeError):
 
 
 def run_trials(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, n_trials: int | None,
-               deadline: float | None, show_progress_bar: bool = False,
+               deadline: float | Callable[[], float | None] | None, show_progress_bar: bool = False,
                callbacks: Sequence[Callable[[optuna.Study, FrozenTrial], None]] = (),
                wait_for_running: bool = True) -> None:
     """Run trials until ``study`` holds ``n_trials`` finished ones, counting every worker's, or the deadline passes.
 
-    ``deadline`` is a :func:`time.monotonic` time. Failed trials do not count towards the
+    ``deadline`` is a :func:`time.monotonic` time, or a function giving the current one (it
+    may move while trials run, e.g. to keep time for a refit). Failed trials do not count towards the
     total, so they are made up for, but ``MAX_FAILED_IN_A_ROW`` failures in a row end the
     run rather than looping on a broken model. With ``wait_for_running=False`` the run ends
     as soon as finished plus running trials reach the total.
     """
+    current_deadline = deadline if callable(deadline) else lambda: deadline
     guarded = _WithinTotal(objective, n_trials)
-    callbacks = [*callbacks, _StopAtTotal(n_trials)]
+    callbacks = [*callbacks, _StopAtTotal(n_trials, current_deadline)]
     said_waiting = False
     while True:
         finished, running = count_finished(study), _count(study, TrialState.RUNNING)
-        left = None if deadline is None else deadline - time.monotonic()
+        end = current_deadline()
+        left = None if end is None else end - time.monotonic()
         if (n_trials is not None and finished >= n_trials) or (left is not None and left <= 0):
             return
         if n_trials is not None and finished + running >= n_trials:
@@ -122,13 +125,16 @@ class _WithinTotal:
 
 
 class _StopAtTotal:
-    """Stop this worker's ``optimize`` once finished plus running trials reach the total."""
+    """Stop this worker's ``optimize`` once finished plus running trials reach the total, or the deadline passed."""
 
-    def __init__(self, n_trials: int | None) -> None:
+    def __init__(self, n_trials: int | None, deadline: Callable[[], float | None]) -> None:
         self.n_trials = n_trials
+        self.deadline = deadline
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        if self.n_trials is not None and _count(study, *FINISHED, TrialState.RUNNING) >= self.n_trials:
+        end = self.deadline()
+        if ((self.n_trials is not None and _count(study, *FINISHED, TrialState.RUNNING) >= self.n_trials)
+                or (end is not None and time.monotonic() >= end)):
             study.stop()
 
 

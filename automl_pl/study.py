@@ -24,18 +24,15 @@ from threadpoolctl import threadpool_limits
 from automl_pl._version import __version__
 from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
 from automl_pl.models import ModelFamily, get_family, resolve_families
-from automl_pl.models._base import starting_params
 from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective, make_estimator
 from automl_pl.optimize import run_trials
 from automl_pl.pseudo_label import SELECTIONS
 from automl_pl.result import PreparedData, TuneResult
+from automl_pl.steering import KeepTimeForTheRefit, PseudoLabelTheBest, enqueue_starting_trials
 from automl_pl.storage import HEARTBEAT_SECONDS, has_heartbeat, is_sqlite, open_storage, redact_url
 
 DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
 DEFAULT_STUDY_NAME = "automl_pl"
-TUTORIAL_SAMPLE_RATE = 0.3
-STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
-"""Whose defaults a new study tries first: the first of these the study may choose."""
 
 
 def tune(
@@ -67,8 +64,9 @@ def tune(
             ``None`` for every installed family.
         n_trials: the study's total of finished (complete or pruned) trials: a resumed
             study runs only the missing ones. ``None`` for no limit (needs ``timeout``).
-        timeout: seconds to spend on trials in this call, or ``None``. No trial or fold
-            starts after it; a trial cut short is recorded as pruned. The refit comes after.
+        timeout: seconds for this call, refit included, or ``None``. Trials stop early enough
+            for the best trial's refit to fit in too (its time estimated from that trial's own
+            fits); no fold starts after that, and a trial cut short is recorded as pruned.
         cv: folds of the shuffled, seeded K-fold cross-validation.
         storage: an Optuna storage or URL; default ``sqlite:///studies/automl_pl.db``.
         study_name: the study to create or resume; default ``"automl_pl"``.
@@ -110,73 +108,23 @@ def tune(
     study, created = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=True,
                                  fixed_params=fixed, worker=worker)
 
+    end = None if timeout is None else time.monotonic() + timeout
     objective = PseudoLabelObjective(
         data.X, data.y, data.X_unlabeled, families=families, schema=data.schema,
         folds=make_folds(len(data.X), cv=cv, random_state=random_state), random_state=random_state, n_jobs=threads,
-        deadline=None if timeout is None else time.monotonic() + timeout, fixed_params=fixed,
+        deadline=end, fixed_params=fixed,
     )
+    callbacks = [PseudoLabelTheBest(objective)]
+    if end is not None and refit and not worker:
+        callbacks.append(KeepTimeForTheRefit(objective, end=end, cv=cv))
     if created or (not worker and not study.trials):  # one worker of many queues the starting trials
-        _enqueue_starting_trials(study, objective)
+        enqueue_starting_trials(study, objective)
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
-        run_trials(study, objective, n_trials=n_trials, deadline=objective.deadline,
-                   show_progress_bar=show_progress_bar, callbacks=[_PseudoLabelTheBest(objective)],
-                   wait_for_running=has_heartbeat(storage))
+        run_trials(study, objective, n_trials=n_trials, deadline=lambda: objective.deadline,
+                   show_progress_bar=show_progress_bar, callbacks=callbacks, wait_for_running=has_heartbeat(storage))
         if not refit or worker:
             return TuneResult(study, None, 0.0, data)
         return _refit(study, data, random_state=random_state, n_jobs=threads)
-
-
-def _enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective) -> None:
-    """Start a new study with a strong default model, without and then with pseudo-labels.
-
-    The first two trials answer the tutorial's question at once (do pseudo-labels help
-    this model?) and give the sampler and the pruner a good reference, however short the budget.
-    """
-    families, fixed = objective.families, objective.fixed_params
-    n_rows = len(objective.folds[0][0])
-    candidates = [fixed["model"]] if "model" in fixed else [n for n in STARTING_FAMILIES if n in families]
-    for name in candidates:
-        params = starting_params(families[name], n_rows)
-        if params is not None:
-            break
-    else:
-        return
-    _enqueue(study, {"model": name, **params, "sample_rate": 0.0}, fixed)
-    _enqueue_pseudo_variant(study, objective, {"model": name, **params}, sample_rate=TUTORIAL_SAMPLE_RATE)
-
-
-def _enqueue(study: optuna.Study, params: Mapping[str, Any], fixed: Mapping[str, Any]) -> None:
-    study.enqueue_trial({k: v for k, v in params.items() if k not in fixed})
-
-
-def _enqueue_pseudo_variant(study: optuna.Study, objective: PseudoLabelObjective, params: Mapping[str, Any], *,
-                            sample_rate: float) -> None:
-    """Queue ``params`` with plain pseudo-labels (random rows, full weight, one round), if the study tunes them."""
-    high, step = objective.sample_rate_range()
-    if high <= 0 or "sample_rate" in objective.fixed_params:
-        return
-    rate = round(round(min(sample_rate, high) / step) * step, 6)
-    variant = {"sample_rate": rate, "selection": "random", "pseudo_weight": 1.0, "n_rounds": 1}
-    _enqueue(study, {**{k: v for k, v in params.items() if k not in PSEUDO_LABEL_PARAMS}, **variant},
-             objective.fixed_params)
-
-
-class _PseudoLabelTheBest:
-    """Study callback: when a supervised trial becomes the best, queue the same model with pseudo-labels.
-
-    TPE learns slowly that a good configuration could gain from pseudo-labels, since those
-    dimensions are drawn with the rest; asking directly costs one trial per new best.
-    """
-
-    def __init__(self, objective: PseudoLabelObjective) -> None:
-        self.objective = objective
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if trial.state != TrialState.COMPLETE or trial.params.get("sample_rate", 0.0) > 0:
-            return
-        if study.best_trial.number == trial.number:
-            high, _ = self.objective.sample_rate_range()
-            _enqueue_pseudo_variant(study, self.objective, trial.params, sample_rate=high / 2)
 
 
 def refit_best(
@@ -224,7 +172,9 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
     check_frame(X, what="X")
     if len(X) == 0:
         raise ValueError("X has no rows. Pass at least a few labelled rows.")
-    target = check_target(y, n_rows=len(X))
+    named = isinstance(y, pd.Series) and y.name is not None
+    target_name = str(y.name) if named else "target"
+    target = check_target(y, n_rows=len(X), name=target_name if named else "y")
     if not isinstance(cv, int) or isinstance(cv, bool) or cv < 2:
         raise ValueError(f"cv must be a whole number of folds >= 2, got {cv!r}")
     if cv > len(X):
@@ -236,7 +186,6 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
     schema = FeatureSchema.infer(X, X_unlabeled)
     X_norm = schema.transform(X).reset_index(drop=True)
     X_unlabeled_norm = None if X_unlabeled is None else schema.transform(X_unlabeled, what="X_unlabeled").reset_index(drop=True)
-    target_name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else "target"
     return PreparedData(X_norm, target, X_unlabeled_norm, schema, target_name,
                         data_fingerprint(X_norm, target, X_unlabeled_norm))
 

@@ -310,3 +310,69 @@ def test_confidence_teachers_and_later_rounds_stay_inside_the_fold(id_data, sele
             assert set(fit["ids"]) <= allowed  # never a held-out row, as a labelled or an unlabelled one
     assert len(trial.user_attrs["cv_rmse_by_round"]) == 3
     assert trial.user_attrs["best_n_rounds"] in (1, 2, 3)
+
+
+def test_tuned_sample_rate_adds_at_most_two_pseudo_rows_per_training_row(id_data):
+    X, y, X_unlabeled, schema = id_data
+    pool = pd.concat([X_unlabeled] * 10, ignore_index=True)  # 400 rows against 40 training rows per fold
+    objective = _objective(X, y, pool, schema, {"recording": RECORDING})
+    high, step = objective.sample_rate_range()
+    n_train = len(objective.folds[0][0])
+    assert high * len(pool) <= 2 * n_train < (high + step) * len(pool)
+    assert high / step >= 5  # still a grid worth searching
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(20):
+        trial = study.ask()
+        objective.suggest(trial)
+        assert math.floor(trial.params["sample_rate"] * len(pool)) <= 2 * n_train
+        study.tell(trial, 0.0)
+
+
+def _study_with_best(value: float) -> optuna.Study:
+    """A study whose only, best trial reported ``value`` after every fold."""
+    study = optuna.create_study(direction="minimize")
+    study.add_trial(optuna.trial.create_trial(
+        params={"model": "recording", "sample_rate": 0.0},
+        distributions={"model": optuna.distributions.CategoricalDistribution(["recording"]),
+                       "sample_rate": optuna.distributions.FloatDistribution(0.0, 1.0, step=0.05)},
+        value=value, intermediate_values={step: value for step in range(CV)}))
+    return study
+
+
+@pytest.mark.parametrize(("best_is_far_better", "fits"), [(True, 1), (False, 2 * CV)])
+def test_teacher_gate_prunes_before_paying_for_students(id_data, best_is_far_better, fits):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
+    teacher_rmse = float(np.std(y))  # about what a mean-predicting teacher scores
+    study = _study_with_best(teacher_rmse / 2 if best_is_far_better else teacher_rmse * 2)
+    study.enqueue_trial({"model": "recording", "sample_rate": 0.5, **RANDOM_ONE_ROUND})
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[-1]
+    assert len(FIT_LOG) == fits  # gated: fold 0's teacher only; otherwise a teacher and a student per fold
+    if best_is_far_better:
+        assert trial.state == TrialState.PRUNED and trial.user_attrs["pruned_by"] == "teacher_gate"
+        assert trial.user_attrs["n_pseudo_labeled"] == 0
+    else:
+        assert trial.state == TrialState.COMPLETE and "pruned_by" not in trial.user_attrs
+
+
+def test_teacher_gate_leaves_supervised_trials_alone(id_data):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
+    study = _study_with_best(float(np.std(y)) / 10)
+    study.enqueue_trial({"model": "recording", "sample_rate": 0.0})
+    study.optimize(objective, n_trials=1)
+    assert study.trials[-1].state == TrialState.COMPLETE and len(FIT_LOG) == CV
+
+
+def test_a_given_teacher_is_used_as_is(id_data):
+    X, y, X_unlabeled, _ = id_data
+    teacher = RecordingRegressor().fit(X, y)
+    FIT_LOG.clear()
+    model = PseudoLabelRegressor(RecordingRegressor(), sample_rate=0.5, random_state=0)
+    model.fit(X, y, X_unlabeled=X_unlabeled, teacher=teacher)
+    assert model.teacher_ is teacher
+    assert len(FIT_LOG) == 1  # the student only
+    with pytest.raises(Exception, match="not fitted"):
+        PseudoLabelRegressor(RecordingRegressor(), sample_rate=0.5).fit(X, y, X_unlabeled=X_unlabeled,
+                                                                         teacher=RecordingRegressor())

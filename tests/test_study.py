@@ -308,3 +308,32 @@ def test_new_study_starts_with_a_default_model_without_then_with_pseudo_labels(s
     again = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge", "lightgbm"], n_trials=4, cv=3, storage=storage_url,
                  show_progress_bar=False, n_jobs=1)
     assert len(again.study.trials) == 4 and len(again.study.get_trials(states=(TrialState.WAITING,))) == 0
+
+
+def test_a_new_best_supervised_trial_is_tried_again_with_pseudo_labels(small_data, storage_url):
+    X, y, X_unlabeled = small_data
+    result = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge"], n_trials=4, cv=3, storage=storage_url,
+                  show_progress_bar=False, n_jobs=1)
+    trials = result.study.trials
+    first = trials[0]
+    assert first.params["sample_rate"] == 0.0 and first.state == TrialState.COMPLETE
+    same_model = {k: v for k, v in first.params.items() if k != "sample_rate"}
+    retried = [t for t in trials[1:] if {k: t.params.get(k) for k in same_model} == same_model
+               and t.params["sample_rate"] > 0 and t.params["selection"] == "random" and t.params["n_rounds"] == 1]
+    # The starting pseudo-labelled trial (0.3) and the one asked for by the new best (half the range: 0.5).
+    assert sorted(t.params["sample_rate"] for t in retried) == [0.3, 0.5]
+
+
+def test_timeout_keeps_time_for_the_refit_of_the_best_trial():
+    from automl_pl.steering import REFIT_MARGIN, KeepTimeForTheRefit
+
+    class Objective:
+        deadline = 100.0
+
+    study = optuna.create_study()
+    keep = KeepTimeForTheRefit(Objective, end=100.0, cv=5)
+    keep(study, None)  # no completed trial yet: nothing to estimate from
+    assert Objective.deadline == 100.0
+    study.add_trial(optuna.trial.create_trial(value=1.0, user_attrs={"fit_seconds": 8.0}))
+    keep(study, study.trials[-1])
+    assert Objective.deadline == pytest.approx(100.0 - REFIT_MARGIN * 8.0 / 4)
