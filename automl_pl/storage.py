@@ -88,8 +88,9 @@ def open_storage(storage: str | optuna.storages.BaseStorage, *,
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if not isinstance(heartbeat_seconds, int) or isinstance(heartbeat_seconds, bool) or heartbeat_seconds < 1:
         raise ValueError(f"heartbeat_seconds must be a whole number of seconds >= 1, got {heartbeat_seconds!r}")
-    try:
-        return _open_rdb(storage, heartbeat_seconds)
+    in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    try:  # an in-memory database lives in one connection: the heartbeat thread's own could not see it
+        return _open_rdb(storage, None if in_memory else heartbeat_seconds)
     except ModuleNotFoundError as exc:
         raise ImportError(
             f"the driver for {redact_url(storage)} is not installed ({exc.name}). "
@@ -105,16 +106,17 @@ def open_storage(storage: str | optuna.storages.BaseStorage, *,
         ) from None
 
 
-def _open_rdb(url: str, heartbeat_seconds: int) -> optuna.storages.RDBStorage:
-    """Optuna's RDB storage with heartbeats; retried when workers race to create the schema of a new database."""
+def _open_rdb(url: str, heartbeat_seconds: int | None) -> optuna.storages.RDBStorage:
+    """Optuna's RDB storage, with heartbeats unless ``None``; retried when workers race to create a new schema."""
+    heartbeat = {} if heartbeat_seconds is None else {
+        "heartbeat_interval": heartbeat_seconds, "grace_period": GRACE_PERIODS * heartbeat_seconds,
+        "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES),
+    }
     for attempt in range(SCHEMA_RACE_RETRIES + 1):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(
-                    url, heartbeat_interval=heartbeat_seconds, grace_period=GRACE_PERIODS * heartbeat_seconds,
-                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES),
-                )
+                return optuna.storages.RDBStorage(url, **heartbeat)
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
             if attempt == SCHEMA_RACE_RETRIES:
                 raise

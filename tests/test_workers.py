@@ -202,3 +202,48 @@ def test_worker_refuses_sqlite_and_creates_nothing(tmp_path):
         "on several machines use PostgreSQL, e.g. 'postgresql+psycopg://user@host/db'."
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == [spec.name]
+
+
+@needs_postgres
+def test_a_database_password_never_shows(postgres_study, tmp_path):
+    """Trust authentication accepts any password, so a real one can travel in the URL."""
+    url = POSTGRES_URL.replace("postgres@", "postgres:hunter2@", 1)
+    assert "hunter2" in url, "the test URL has no user to add a password to"
+    spec = postgres_study(n_trials=2)
+    run = subprocess.run(cli("run", str(spec), "--storage", url, "--no-progress", "--n-jobs", "1",
+                             "--export", str(tmp_path / "model")), cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    report = subprocess.run(cli("report", str(spec), "--storage", url, "-o", str(tmp_path / "report.html")),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert report.returncode == 0, report.stderr
+    shown = [run.stdout, run.stderr, report.stdout, report.stderr, *(p.read_text(errors="replace")
+                                                                      for p in tmp_path.rglob("*") if p.is_file())]
+    assert "postgres:***@" in run.stderr
+    assert not any("hunter2" in text for text in shown)
+
+
+def test_a_trial_that_finds_the_total_claimed_steps_aside_before_fitting():
+    from automl_pl.optimize import SurplusTrialError, _WithinTotal, failed_in_a_row
+
+    study = optuna.create_study()
+    other = study.ask()  # another worker's running trial: it claims the study's only place
+    calls = []
+    guarded = _WithinTotal(lambda trial: calls.append(trial.number) or 1.0, n_trials=1)
+    mine = study.ask()
+    with pytest.raises(SurplusTrialError, match="claimed by other workers"):
+        guarded(mine)
+    study.tell(mine, state=TrialState.FAIL)
+    assert calls == [] and study.trials[mine.number].user_attrs["surplus"] is True
+    assert study.trials[mine.number].user_attrs["worker"].endswith(f":{os.getpid()}")
+    study.tell(other, 1.0)
+    assert failed_in_a_row(study) == 0  # a surplus trial is not a failure
+
+
+def test_run_trials_counts_other_workers_running_trials():
+    from automl_pl.optimize import run_trials
+
+    study = optuna.create_study()
+    study.ask()  # a running trial of another worker, which will finish the total
+    run_trials(study, lambda trial: 1.0, n_trials=3, deadline=None, wait_for_running=False)
+    assert len(trials(study, *FINISHED)) == 2 and len(trials(study, TrialState.RUNNING)) == 1
