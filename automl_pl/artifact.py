@@ -21,6 +21,8 @@ import json
 import os
 import platform
 import shutil
+import subprocess
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping
@@ -41,6 +43,7 @@ FORMAT = "automl_pl.model"
 FORMAT_VERSION = 1
 METADATA_FILE = "metadata.json"
 
+PARSE_TIMEOUT_SECONDS = 120
 _MODEL_FILES = {"xgboost": "model.ubj", "lightgbm": "model.txt", "catboost": "model.cbm", "skops": "model.skops"}
 _MODEL_LIBRARIES = {"xgboost": ["xgboost"], "lightgbm": ["lightgbm"], "catboost": ["catboost"],
                     "skops": ["scikit-learn", "skops"]}
@@ -159,10 +162,17 @@ def export_model(estimator: Any, path: str | os.PathLike, *, artifact_format: st
     return path
 
 
-def load_model(path: str | os.PathLike) -> ExportedModel:
+def load_model(path: str | os.PathLike, *, isolate_parser: bool = True) -> ExportedModel:
     """Load an artifact written by ``export``: verify it, then load the model without unpickling.
 
     Warns when the library that reads the model file differs in version from the one that wrote it.
+
+    The SHA-256 hashes catch accidental damage. Someone who changes a booster's model file on
+    purpose can recompute them, and the boosters' native parsers abort the whole process on
+    some malformed files; so with ``isolate_parser`` (the default) a booster's file is first
+    loaded and asked for one prediction in a child process, and a parser that fails or crashes
+    there becomes an ArtifactError here.
+    That costs one short-lived process per load; pass ``False`` for files you trust.
 
     Raises:
         ArtifactError: the directory is missing, foreign, tampered with, truncated, or from a
@@ -178,6 +188,8 @@ def load_model(path: str | os.PathLike) -> ExportedModel:
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(f"{path / METADATA_FILE} has a malformed feature schema ({exc}). Re-export the model.") from None
     _warn_on_version_change(metadata)
+    if isolate_parser and metadata["artifact_format"] in _PARSE_CHECKS:
+        _parse_in_child(metadata["artifact_format"], path / metadata["model_file"])
     try:
         model = _LOADERS[metadata["artifact_format"]](path / metadata["model_file"])
     except ArtifactError:
@@ -185,6 +197,31 @@ def load_model(path: str | os.PathLike) -> ExportedModel:
     except Exception as exc:
         raise ArtifactError(f"cannot read the model file {path / metadata['model_file']}: {exc}. Re-export the model.") from None
     return ExportedModel(model, schema, metadata)
+
+
+def _parse_in_child(artifact_format: str, file: Path) -> None:
+    """Load ``file`` with its booster and predict one row, in a child process; ArtifactError if that fails or crashes."""
+    try:
+        child = subprocess.run([sys.executable, "-c", _PARSE_CHECKS[artifact_format], str(file)], capture_output=True,
+                               text=True, errors="replace", timeout=PARSE_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise ArtifactError(f"cannot read the model file {file}: its parser ran over {PARSE_TIMEOUT_SECONDS} s. "
+                            "Re-export the model.") from None
+    if child.returncode != 0:
+        how = f"crashed (signal {-child.returncode})" if child.returncode < 0 else "failed"
+        last = (child.stderr.strip().splitlines() or [""])[-1][:300]
+        detail = f": {last}" if last and child.returncode > 0 else ""
+        raise ArtifactError(f"cannot read the model file {file}: the {artifact_format} parser {how}{detail}. "
+                            "Re-export the model.")
+
+
+_PARSE_CHECKS = {  # only the booster is imported: the check costs about a second
+    "xgboost": "import sys, numpy, xgboost; b = xgboost.Booster(); b.load_model(sys.argv[1]); "
+               "b.inplace_predict(numpy.zeros((1, b.num_features())))",
+    "lightgbm": "import sys, numpy, lightgbm; b = lightgbm.Booster(model_file=sys.argv[1]); "
+                "b.predict(numpy.zeros((1, b.num_feature())))",
+    "catboost": "import sys, catboost; catboost.CatBoost().load_model(sys.argv[1], format='cbm')",
+}
 
 
 def read_metadata(path: Path) -> dict[str, Any]:
@@ -231,6 +268,26 @@ def is_artifact(path: Path) -> bool:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
     return isinstance(metadata, dict) and metadata.get("format") == FORMAT
+
+
+def check_export_target(path: str | os.PathLike) -> Path:
+    """Check, before any work, that an artifact could be written to ``path``; return it as a Path.
+
+    Creates nothing: the first existing folder on the way must be writable.
+
+    Raises:
+        ArtifactError: ``path`` is taken by something else, or its folder cannot be written.
+    """
+    path = Path(path)
+    _check_replaceable(path)
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ArtifactError(f"cannot write the model to {path}: {existing} is not a directory. Choose a writable directory.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ArtifactError(f"cannot write the model to {path}: {existing} is not writable. Choose a writable directory.")
+    return path
 
 
 def _check_replaceable(path: Path) -> None:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from automl_pl._files import write_atomically
 from automl_pl._version import __version__
+from automl_pl.artifact import check_export_target
 from automl_pl.spec import StudySpec, load_data, load_spec, read_table
 from automl_pl.storage import journal_path, open_storage, redact_url
 
@@ -50,6 +51,8 @@ def _run(args: argparse.Namespace) -> int:
     from automl_pl.study import tune
 
     spec = _spec(args)
+    if spec.export_dir is not None:
+        check_export_target(spec.export_dir)  # fail now, not after the study
     X, y, X_unlabeled = load_data(spec)
     print(f"study {spec.study_name!r} on {redact_url(spec.storage)}: {len(X)} labelled rows, "
           f"{0 if X_unlabeled is None else len(X_unlabeled)} unlabelled, target {y.name!r}", file=sys.stderr)
@@ -90,6 +93,7 @@ def _export(args: argparse.Namespace) -> int:
     from automl_pl.study import refit_best
 
     spec = _spec(args)
+    check_export_target(args.out)
     X, y, X_unlabeled = load_data(spec)
     result = refit_best(X, y, X_unlabeled=X_unlabeled, storage=open_storage(spec.storage), study_name=spec.study_name,
                         n_jobs=args.n_jobs)

@@ -246,6 +246,30 @@ def test_reexport_replaces_the_artifact_cleanly(tmp_path, X, y, X_unlabeled, new
     np.testing.assert_allclose(loaded.predict(new_rows), lgbm.predict(new_rows), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, OSError])
+def test_an_interrupted_export_leaves_the_old_artifact_and_nothing_else(ridge_artifact, X, y, X_unlabeled, new_rows,
+                                                                       monkeypatch, interruption):
+    from automl_pl import artifact
+
+    path, expected = ridge_artifact
+    lgbm, _ = _fit("lightgbm", X, y, X_unlabeled)
+
+    def save_half_then_stop(model, file):
+        file.write_bytes(b"half a model")
+        raise interruption("stopped mid-write")
+
+    monkeypatch.setitem(artifact._SAVERS, "lightgbm", save_half_then_stop)
+    with pytest.raises(interruption):
+        _export(lgbm, path, "lightgbm")
+    assert sorted(os.listdir(path.parent)) == ["model"]  # no staging directory left
+    loaded = load_model(path)
+    assert loaded.metadata["family"] == "ridge"
+    np.testing.assert_allclose(loaded.predict(new_rows), expected, rtol=1e-12)
+    with pytest.raises(interruption):
+        _export(lgbm, path.parent / "new", "lightgbm")
+    assert not (path.parent / "new").exists()
+
+
 def test_predict_checks_its_input(ridge_artifact, new_rows):
     path, expected = ridge_artifact
     loaded = load_model(path)

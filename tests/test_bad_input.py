@@ -1,0 +1,217 @@
+"""Bad input, table-driven: each case gives the exact error a user sees, and leaves every file as it was.
+
+Each case runs in a fresh copy of a work folder holding data files, a spec, a finished
+study and an exported model; afterwards every file in it (the study database included)
+must be byte for byte what it was: no partial artifact, no stray file, no changed study.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import Ridge
+
+import automl_pl
+from automl_pl.cli import main
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("template")
+    rng = np.random.default_rng(0)
+    n = 80
+    frame = pd.DataFrame({"id": np.arange(n), "x": rng.normal(size=n), "shop": rng.choice(["a", "b"], size=n)})
+    frame["sales"] = 2 * frame["x"] + rng.normal(scale=0.1, size=n)
+    frame.iloc[:60].to_csv(root / "train.csv", index=False)
+    frame.iloc[60:].drop(columns="sales").to_csv(root / "test.csv", index=False)
+    (root / "study.toml").write_text(SPEC)
+    assert main(["run", str(root / "study.toml"), "--no-progress", "--n-jobs", "1"]) == 0
+    return root
+
+
+SPEC = """
+[data]
+labeled = "train.csv"
+unlabeled = "test.csv"
+target = "sales"
+drop = ["id"]
+[study]
+n_trials = 2
+cv = 3
+models = ["ridge"]
+[export]
+dir = "model"
+"""
+
+
+def spec_with(w: Path, old: str, new: str) -> str:
+    """A copy of the spec with ``old`` replaced by ``new``, as bad.toml; returns its path."""
+    text = SPEC.replace(old, new)
+    assert text != SPEC
+    (w / "bad.toml").write_text(text)
+    return str(w / "bad.toml")
+
+
+def csv(w: Path, name: str, text: str) -> str:
+    (w / name).write_text(text)
+    return str(w / name)
+
+
+def edit_metadata(w: Path, **changes) -> str:
+    document = json.loads((w / "model/metadata.json").read_text())
+    document.update(changes)
+    (w / "model/metadata.json").write_text(json.dumps(document))
+    return str(w / "model")
+
+
+def tune_quietly(X, y, **kwargs):
+    return automl_pl.tune(X, y, n_trials=1, cv=2, models=["ridge"], storage="sqlite:///:memory:",
+                          show_progress_bar=False, **kwargs)
+
+
+TRAIN = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "shop": ["a", "b", "a", "b"]})
+Y = pd.Series([1.0, 2.0, 3.0, 5.0], name="sales")
+CLI_ERROR = "automl-pl: error: "
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    run: Callable[[Path], object]
+    """Does the bad thing in the work folder ``w``: a CLI argv list, or a Python call that raises."""
+    message: str
+    """The exact message; ``{w}`` stands for the work folder."""
+    error: type[Exception] = ValueError
+    """For Python calls: the exception type."""
+
+
+CASES = [
+    # data
+    Case("empty labelled data", lambda w: ["run", spec_with(w, "train.csv", "empty.csv")]
+         if csv(w, "empty.csv", "id,x,shop,sales\n") else None,
+         "X has no rows. Pass at least a few labelled rows."),
+    Case("target column missing", lambda w: ["run", spec_with(w, 'target = "sales"', 'target = "price"')],
+         "target column 'price' is not in {w}/train.csv. Its columns: ['id', 'x', 'shop', 'sales']. Fix target in {w}/bad.toml."),
+    Case("target not numeric", lambda w: tune_quietly(TRAIN, pd.Series(["a", "b", "c", "d"], name="sales")),
+         "target sales must be numeric, got dtype str. This tool does regression; encode the target as numbers.",
+         TypeError),
+    Case("target constant", lambda w: tune_quietly(TRAIN, pd.Series([2.0] * 4, name="sales")),
+         "target sales is constant (np.float64(2.0)); there is nothing to learn. Check the target column."),
+    Case("target with NaN", lambda w: ["run", spec_with(w, "train.csv", "nan.csv")]
+         if csv(w, "nan.csv", "id,x,shop,sales\n1,1.0,a,1.0\n2,2.0,b,\n3,3.0,a,3.0\n4,4.0,b,5.0\n") else None,
+         "target sales has 1 missing or infinite values (first at row 1). "
+         "Drop those rows, or pass them as unlabelled data (X_unlabeled) instead."),
+    Case("target with inf", lambda w: tune_quietly(TRAIN, pd.Series([1.0, np.inf, 3.0, 4.0], name="sales")),
+         "target sales has 1 missing or infinite values (first at row 1). "
+         "Drop those rows, or pass them as unlabelled data (X_unlabeled) instead."),
+    Case("duplicate columns", lambda w: tune_quietly(pd.concat([TRAIN, TRAIN[["x"]]], axis=1), Y),
+         "X has duplicate column names ['x']. Rename or drop the duplicates."),
+    Case("unlabelled columns differ", lambda w: ["run", spec_with(w, "test.csv", "other.csv")]
+         if csv(w, "other.csv", "id,x,colour\n1,1.0,red\n") else None,
+         "X_unlabeled does not match the training features: missing columns ['shop'] and unexpected columns "
+         "['colour']. Pass exactly these columns: ['x', 'shop']."),
+    # settings
+    Case("sample_rate above 1", lambda w: ["run", str(w / "study.toml"), "--fixed-param", "sample_rate=1.5"],
+         "fixed_params['sample_rate'] = 1.5 is invalid: it must be a number in [0, 1]."),
+    Case("sample_rate below 0 in the estimator",
+         lambda w: automl_pl.PseudoLabelRegressor(Ridge(), sample_rate=-0.1).fit(TRAIN[["x"]], Y),
+         "The 'sample_rate' parameter of PseudoLabelRegressor must be a float in the range [0.0, 1.0]. Got -0.1 instead."),
+    Case("unknown model family", lambda w: ["run", spec_with(w, '["ridge"]', '["lightgbn"]')],
+         "unknown model family 'lightgbn'. Valid names: xgboost, lightgbm, catboost, hist_gradient_boosting, "
+         "gradient_boosting, random_forest, extra_trees, ridge, bayesian_ridge, elastic_net, knn."),
+    Case("cv larger than the labelled rows", lambda w: ["run", spec_with(w, "cv = 3", "cv = 100")],
+         "cv=100 folds need at least 100 labelled rows, but X has 60. Lower cv or add labelled rows."),
+    Case("negative n_trials", lambda w: ["run", str(w / "study.toml"), "--n-trials", "-1"],
+         "n_trials must be a whole number >= 0, got -1"),
+    # files and specs
+    Case("missing data file", lambda w: ["run", spec_with(w, "train.csv", "nowhere.csv")],
+         "data file {w}/nowhere.csv does not exist. Check the path in the spec, or pass --data-dir DIR."),
+    Case("unreadable data file", lambda w: ["run", spec_with(w, "train.csv", "binary.csv")]
+         if (w / "binary.csv").write_bytes(b"\xff\xfe\x00\x01garbage") else None,
+         "cannot read {w}/binary.csv: UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 0: "
+         "invalid start byte"),
+    Case("malformed spec", lambda w: ["run", csv(w, "bad.toml", "[study\nn_trials = 2\n")],
+         "{w}/bad.toml is not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)"),
+    Case("unknown spec key", lambda w: ["run", spec_with(w, "n_trials = 2", "trials = 2")],
+         "{w}/bad.toml: unknown key(s) ['trials'] in [study]. Valid keys: ['cv', 'fixed_params', "
+         "'heartbeat_seconds', 'models', 'n_trials', 'name', 'seed', 'storage', 'timeout']."),
+    Case("missing spec", lambda w: ["run", str(w / "nope.toml")],
+         "no study spec at {w}/nope.toml. Check the path (specs live in studies/)."),
+    Case("unreachable storage", lambda w: ["run", str(w / "study.toml"), "--storage",
+                                           "postgresql+psycopg://postgres:hunter2@127.0.0.1:9/test"],
+         'cannot open storage postgresql+psycopg://postgres:***@127.0.0.1:9/test: connection failed: connection to '
+         'server at "127.0.0.1", port 9 failed: Connection refused. Check the URL, that the database server is '
+         'running and that the database exists.'),
+    Case("unwritable export directory", lambda w: ["export", str(w / "study.toml"), "--out", str(w / "train.csv/model")],
+         "cannot write the model to {w}/train.csv/model: {w}/train.csv is not a directory. Choose a writable directory."),
+    Case("export over a foreign directory", lambda w: ["run", str(w / "study.toml"), "--export", str(w)],
+         "{w} exists and is not an automl_pl model directory; refusing to replace it. Choose a new or empty directory."),
+    # artifacts
+    Case("tampered artifact", lambda w: ["predict", str(w / "model"), str(w / "test.csv"), "-o", str(w / "out.csv")]
+         if (w / "model/model.skops").write_bytes((w / "model/model.skops").read_bytes() + b"\0") else None,
+         "{w}/model/model.skops was changed after export (SHA-256 mismatch). Re-export the model."),
+    Case("truncated artifact", lambda w: ["predict", str(w / "model"), str(w / "test.csv"), "-o", str(w / "out.csv")]
+         if (w / "model/metadata.json").write_bytes((w / "model/metadata.json").read_bytes()[:100]) else None,
+         "{w}/model/metadata.json is not valid JSON (truncated or corrupted). Re-export the model."),
+    Case("foreign artifact", lambda w: ["predict", edit_metadata(w, format="someone.else"), str(w / "test.csv"),
+                                        "-o", str(w / "out.csv")],
+         "{w}/model is not an automl_pl model directory (metadata.json has no format 'automl_pl.model')."),
+    Case("artifact from a newer automl_pl",
+         lambda w: ["predict", edit_metadata(w, format_version=99, automl_pl_version="9.0.0"), str(w / "test.csv"),
+                    "-o", str(w / "out.csv")],
+         "{w}/model was written by a newer automl_pl (9.0.0, artifact format 99); this is automl_pl "
+         f"{automl_pl.__version__}, which reads format 1. Upgrade: pip install -U automl_pl."),
+    # prediction input
+    Case("prediction input missing a column", lambda w: ["predict", str(w / "model"),
+                                                         csv(w, "in.csv", "id,x\n1,1.0\n"), "-o", str(w / "out.csv")],
+         "prediction input does not match the training features: missing columns ['shop']. "
+         "Pass exactly these columns: ['x', 'shop']."),
+    Case("prediction input with an extra column",
+         lambda w: ["predict", str(w / "model"), csv(w, "in.csv", "x,shop,colour\n1.0,a,red\n"), "-o", str(w / "out.csv")],
+         "prediction input does not match the training features: unexpected columns ['colour']. "
+         "Pass exactly these columns: ['x', 'shop']."),
+    Case("prediction input wrongly typed", lambda w: ["predict", str(w / "model"),
+                                                      csv(w, "in.csv", "x,shop\nabc,a\n"), "-o", str(w / "out.csv")],
+         "prediction input column 'x' must be numeric, as in training, but has dtype str. "
+         "Convert it with pandas.to_numeric or fix the input file.", TypeError),
+]
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_gets_a_clear_error_and_changes_nothing(case, template, tmp_path, capsys):
+    w = tmp_path / "work"
+    shutil.copytree(template, w)
+    try:
+        argv = case.run(w)  # sets the bad input up; a Python case raises here
+    except Exception as exc:
+        assert type(exc) is case.error or isinstance(exc, case.error)
+        seen = str(exc)
+        before = None
+    else:
+        assert isinstance(argv, list), "the case neither raised nor gave a command line"
+        before = snapshot(w)
+        capsys.readouterr()
+        assert main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()[-1]  # after what the command was about to do
+        assert err.startswith(CLI_ERROR) and "Traceback" not in err
+        seen = err.removeprefix(CLI_ERROR)
+        assert snapshot(w) == before, "the failed command changed or left files"
+    assert seen == case.message.replace("{w}", str(w))
+    assert "hunter2" not in seen
+
+
+def test_the_table_covers_at_least_twenty_bad_inputs():
+    assert len(CASES) >= 20 and len({c.id for c in CASES}) == len(CASES)
