@@ -157,6 +157,9 @@ class PseudoLabelObjective:
         started = time.perf_counter()
         for step, (train_rows, valid_rows) in enumerate(self.folds):
             if self.deadline is not None and time.monotonic() > self.deadline:
+                if teacher_mse:  # the folds already fitted still count, in the record and in fit_seconds
+                    self._record(trial, round_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
+                trial.set_user_attr("pruned_by", "deadline")
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
             X_train, y_train = self.X.iloc[train_rows], self.y[train_rows]
             X_valid, y_valid = self.X.iloc[valid_rows], self.y[valid_rows]
