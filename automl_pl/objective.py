@@ -64,10 +64,13 @@ def make_estimator(family: ModelFamily, params: Mapping[str, Any], *, schema: Fe
                    n_jobs: int, n_rounds: int | None = None) -> PseudoLabelRegressor:
     """The unfitted estimator a trial's ``params`` describe: used by every fold and by the final refit.
 
-    ``n_rounds`` overrides the trial's round count (the refit uses the best-scoring round).
+    ``n_rounds`` overrides the trial's round count (the refit uses the best-scoring round);
+    0 means the teacher alone, without pseudo-labels (they scored worse than none in the trial).
     """
     settings = pseudo_label_settings(params)
-    if n_rounds is not None:
+    if n_rounds == 0:
+        settings = {**settings, "sample_rate": 0.0, "n_rounds": 1}
+    elif n_rounds is not None:
         settings["n_rounds"] = n_rounds
     model = build_model(family, params, schema=schema, random_state=random_state, n_jobs=n_jobs)
     return PseudoLabelRegressor(model, **settings, random_state=random_state)
@@ -90,9 +93,11 @@ class PseudoLabelObjective:
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
             without the grid so any value in [0, 1] is exact.
 
-    Every round of self-training is scored on every fold; the trial's value is
-    ``sqrt(mean fold MSE)`` of the round that scores best, and that round count is
-    what the refit uses. After each fold the running value is reported, so a pruner
+    The teachers (round 0, no pseudo-labels) and every round of self-training are
+    scored on every fold; the trial's value is ``sqrt(mean fold MSE)`` of the round
+    that scores best, and that round count is what the refit uses: when the teachers
+    win, the refit turns pseudo-labels down (0 rounds). A ``sample_rate`` the user
+    fixed is kept: then only the students' rounds compete. After each fold the running value is reported, so a pruner
     can stop a poor trial early. User attributes recorded per trial:
     ``supervised_cv_rmse`` (the teachers' score, which costs no extra fit),
     ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
@@ -152,13 +157,16 @@ class PseudoLabelObjective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         family = self.suggest(trial)
-        round_mse: list[list[float]] = []  # [round][fold]
+        round_mse: list[list[float]] = []  # [round][fold]; round 0 is the teacher, without pseudo-labels
         teacher_mse: list[float] = []
+        first = 0  # the first round the trial may choose: 1 when the user fixed a sample_rate
+        n_pseudo = 0
         started = time.perf_counter()
         for step, (train_rows, valid_rows) in enumerate(self.folds):
             if self.deadline is not None and time.monotonic() > self.deadline:
                 if teacher_mse:  # the folds already fitted still count, in the record and in fit_seconds
-                    self._record(trial, round_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
+                    self._record(trial, round_mse, teacher_mse, n_pseudo, time.perf_counter() - started,
+                                 first=first)
                 trial.set_user_attr("pruned_by", "deadline")
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
             X_train, y_train = self.X.iloc[train_rows], self.y[train_rows]
@@ -174,12 +182,13 @@ class PseudoLabelObjective:
                     raise optuna.TrialPruned(f"teacher gate after fold {step}: the teachers trail the best trial "
                                              f"by more than {MAX_PSEUDO_GAIN:.0%}")
                 model.fit(X_train, y_train, X_unlabeled=self.X_unlabeled, teacher=teacher)
-                students = model.round_estimators_ or [model.teacher_]
-                for r, student in enumerate(students):
-                    score = teacher_mse[-1] if student is model.teacher_ else _mse(y_valid, student.predict(X_valid))
+                n_pseudo = model.n_pseudo_labeled_
+                scores = [teacher_mse[-1], *(_mse(y_valid, s.predict(X_valid)) for s in model.round_estimators_)]
+                for r, score in enumerate(scores):
                     if r == len(round_mse):
                         round_mse.append([])
                     round_mse[r].append(score)
+                first = 1 if "sample_rate" in self.fixed_params and len(scores) > 1 else 0
             except optuna.TrialPruned:
                 raise
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
@@ -187,11 +196,13 @@ class PseudoLabelObjective:
                 trial.set_user_attr("fail_reason", reason[:2000])
                 raise TrialModelError(reason) from exc
             by_round = [math.sqrt(np.mean(m)) for m in round_mse]
-            trial.report(min(by_round), step)
+            trial.report(min(by_round[first:]), step)
             if step + 1 < len(self.folds) and trial.should_prune():
-                self._record(trial, round_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
+                self._record(trial, round_mse, teacher_mse, n_pseudo, time.perf_counter() - started,
+                             first=first)
                 raise optuna.TrialPruned(f"pruned after fold {step}")
-        return self._record(trial, round_mse, teacher_mse, model.n_pseudo_labeled_, time.perf_counter() - started)
+        return self._record(trial, round_mse, teacher_mse, n_pseudo, time.perf_counter() - started,
+                            first=first)
 
     @staticmethod
     def _teacher_cannot_win(trial: optuna.Trial, teacher_mse: list[float], step: int) -> bool:
@@ -206,15 +217,15 @@ class PseudoLabelObjective:
 
     @staticmethod
     def _record(trial: optuna.Trial, round_mse: list[list[float]], teacher_mse: list[float], n_pseudo: int,
-                seconds: float) -> float:
-        """Store the trial's scores as user attributes; return the best round's CV RMSE."""
+                seconds: float, *, first: int = 0) -> float:
+        """Store the trial's scores as user attributes; return the CV RMSE of the best round from ``first`` on."""
         by_round = [math.sqrt(np.mean(m)) for m in round_mse]
-        best = int(np.argmin(by_round))
+        best = first + int(np.argmin(by_round[first:]))
         trial.set_user_attr("fold_rmse", [round(math.sqrt(m), 6) for m in round_mse[best]])
         trial.set_user_attr("supervised_fold_rmse", [round(math.sqrt(m), 6) for m in teacher_mse])
         trial.set_user_attr("supervised_cv_rmse", math.sqrt(np.mean(teacher_mse)))
         trial.set_user_attr("cv_rmse_by_round", [round(v, 6) for v in by_round])
-        trial.set_user_attr("best_n_rounds", best + 1)
+        trial.set_user_attr("best_n_rounds", best)
         trial.set_user_attr("n_pseudo_labeled", n_pseudo)
         trial.set_user_attr("fit_seconds", round(seconds, 3))
         return by_round[best]

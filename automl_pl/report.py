@@ -59,7 +59,7 @@ def gather_trials(study: optuna.Study) -> list[TrialPoint]:
             family=trial.params["model"],
             sample_rate=float(trial.params.get("sample_rate", 0.0)),
             selection=trial.params.get("selection", "none") if trial.params.get("sample_rate", 0.0) > 0 else "none",
-            value=float(trial.value),
+            value=_pseudo_labelled_value(trial),
             supervised=trial.user_attrs.get("supervised_cv_rmse"),
         ))
     return points
@@ -209,3 +209,15 @@ td:first-child, th:first-child {{ text-align: left; }} section.figure {{ margin:
 {figures}
 </body></html>
 """
+
+
+def _pseudo_labelled_value(trial: optuna.trial.FrozenTrial) -> float:
+    """The trial's CV RMSE with pseudo-labels: its best student round, even where its teachers did better.
+
+    A trial's value is the best of its teachers (round 0) and its students; the figures about
+    pseudo-labelling compare students against teachers, so they take the students' best.
+    """
+    by_round = trial.user_attrs.get("cv_rmse_by_round") or []
+    if trial.params.get("sample_rate", 0.0) > 0 and len(by_round) > 1:
+        return float(min(by_round[1:]))
+    return float(trial.value)

@@ -83,8 +83,7 @@ class TuneResult:
         metadata = {
             "family": family.name,
             "params": {k: v for k, v in trial.params.items() if k != "model"},
-            **pseudo_label_settings(trial.params),
-            "n_rounds": self.best_estimator_.n_rounds,
+            **{k: getattr(self.best_estimator_, k) for k in PSEUDO_LABEL_PARAMS},  # as refitted
             "cv_rmse": self.cv_rmse,
             "supervised_cv_rmse": self.supervised_cv_rmse,
             "target": self.data.target_name,
@@ -106,10 +105,13 @@ class TuneResult:
         trial = self.best_trial
         params = ", ".join(f"{k}={_short(v)}" for k, v in trial.params.items() if k not in ("model", *PSEUDO_LABEL_PARAMS))
         settings = pseudo_label_settings(trial.params)
+        rounds = trial.user_attrs.get("best_n_rounds", settings["n_rounds"])
         pseudo = f"sample_rate={settings['sample_rate']:g}"
-        if settings["sample_rate"] > 0:
+        if settings["sample_rate"] > 0 and rounds == 0:
+            pseudo += " tried and turned down: its teachers scored better without pseudo-labels"
+        elif settings["sample_rate"] > 0:
             pseudo += (f", selection={settings['selection']}, pseudo_weight={settings['pseudo_weight']:.3g}, "
-                       f"n_rounds={trial.user_attrs.get('best_n_rounds', settings['n_rounds'])}")
+                       f"n_rounds={rounds}")
         lines = [
             f"study {self.study.study_name!r}: {sum(counts.values())} trials "
             f"({counts[TrialState.COMPLETE]} complete, {counts[TrialState.PRUNED]} pruned, {counts[TrialState.FAIL]} failed)",

@@ -226,7 +226,10 @@ def test_value_and_supervised_score_of_the_ridge_family(X, y, X_unlabeled):
     pseudo = FixedTrial({"model": "ridge", "ridge_alpha": 1.0, "sample_rate": 0.5, **RANDOM_ONE_ROUND})
     pseudo_value = objective(pseudo)
     student, teacher = _by_hand(Xn, yv, Un, folds, make, 0.5)
-    assert pseudo_value == pytest.approx(student, rel=1e-10)
+    assert pseudo.user_attrs["cv_rmse_by_round"] == pytest.approx([teacher, student], abs=1e-6)  # stored to 6 digits
+    # The value is the better of the teachers (round 0: pseudo-labels turned down) and the student.
+    assert pseudo_value == pytest.approx(min(student, teacher), rel=1e-10)
+    assert pseudo.user_attrs["best_n_rounds"] == (0 if teacher < student else 1)
     assert pseudo.user_attrs["supervised_cv_rmse"] == pytest.approx(teacher, rel=1e-10)
     # The teachers are the sample_rate=0 models: same score.
     assert pseudo.user_attrs["supervised_cv_rmse"] == pytest.approx(plain_value, rel=1e-10)
@@ -308,8 +311,8 @@ def test_confidence_teachers_and_later_rounds_stay_inside_the_fold(id_data, sele
         allowed = set(ids[train_rows]) | unlabeled_ids
         for fit in FIT_LOG[k * fits_per_fold:(k + 1) * fits_per_fold]:
             assert set(fit["ids"]) <= allowed  # never a held-out row, as a labelled or an unlabelled one
-    assert len(trial.user_attrs["cv_rmse_by_round"]) == 3
-    assert trial.user_attrs["best_n_rounds"] in (1, 2, 3)
+    assert len(trial.user_attrs["cv_rmse_by_round"]) == 4  # the teachers, then one per round
+    assert trial.user_attrs["best_n_rounds"] in (0, 1, 2, 3)
 
 
 def test_tuned_sample_rate_adds_at_most_two_pseudo_rows_per_training_row(id_data):
@@ -376,3 +379,15 @@ def test_a_given_teacher_is_used_as_is(id_data):
     with pytest.raises(Exception, match="not fitted"):
         PseudoLabelRegressor(RecordingRegressor(), sample_rate=0.5).fit(X, y, X_unlabeled=X_unlabeled,
                                                                          teacher=RecordingRegressor())
+
+
+def test_zero_rounds_refits_the_teacher_alone(id_data):
+    from automl_pl.objective import make_estimator
+
+    _, _, _, schema = id_data
+    params = {"model": "ridge", "ridge_alpha": 1.0, "sample_rate": 0.4, "selection": "confidence",
+              "pseudo_weight": 0.5, "n_rounds": 3}
+    turned_down = make_estimator(get_family("ridge"), params, schema=schema, random_state=0, n_jobs=1, n_rounds=0)
+    assert (turned_down.sample_rate, turned_down.n_rounds) == (0.0, 1)
+    kept = make_estimator(get_family("ridge"), params, schema=schema, random_state=0, n_jobs=1, n_rounds=2)
+    assert (kept.sample_rate, kept.n_rounds, kept.selection) == (0.4, 2, "confidence")
