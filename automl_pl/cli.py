@@ -48,42 +48,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from automl_pl.study import tune
-
     spec = _spec(args)
     if spec.export_dir is not None:
         check_export_target(spec.export_dir)  # fail now, not after the study
     X, y, X_unlabeled = load_data(spec)
     print(f"study {spec.study_name!r} on {redact_url(spec.storage)}: {len(X)} labelled rows, "
           f"{0 if X_unlabeled is None else len(X_unlabeled)} unlabelled, target {y.name!r}", file=sys.stderr)
-    result = tune(
-        X, y, X_unlabeled=X_unlabeled, models=spec.models, n_trials=spec.n_trials, timeout=spec.timeout, cv=spec.cv,
-        storage=spec.storage, heartbeat_seconds=spec.heartbeat_seconds, study_name=spec.study_name,
-        random_state=spec.seed, n_jobs=args.n_jobs, fixed_params=spec.fixed_params,
-        show_progress_bar=not args.no_progress,
-    )
+    result = _tune(spec, X, y, X_unlabeled, n_jobs=args.n_jobs, show_progress_bar=not args.no_progress)
     print(result.summary())
     if spec.export_dir is not None:
         print(f"exported the best model to {result.export(spec.export_dir, ignored_columns=spec.drop)}")
     return 0
 
 
+def _tune(spec: StudySpec, X: pd.DataFrame, y: pd.Series, X_unlabeled: pd.DataFrame | None, *, n_jobs: int | None,
+          show_progress_bar: bool, worker: bool = False):
+    """``tune`` with the spec's settings: the one call behind ``run`` and ``worker``."""
+    from automl_pl.study import tune
+
+    return tune(
+        X, y, X_unlabeled=X_unlabeled, models=spec.models, n_trials=spec.n_trials, timeout=spec.timeout, cv=spec.cv,
+        storage=spec.storage, heartbeat_seconds=spec.heartbeat_seconds, study_name=spec.study_name,
+        random_state=spec.seed, n_jobs=n_jobs, fixed_params=spec.fixed_params, show_progress_bar=show_progress_bar,
+        worker=worker,
+    )
+
+
 def _worker(args: argparse.Namespace) -> int:
     from automl_pl.optimize import worker_name
-    from automl_pl.study import check_worker_storage, tune
+    from automl_pl.study import check_worker_storage
 
     spec = _spec(args)
-    check_worker_storage(spec.storage)
+    check_worker_storage(spec.storage)  # before loading the data; tune checks again for Python callers
     X, y, X_unlabeled = load_data(spec)
     # Workers sharing a journal file share this machine's cores: one model thread each unless told.
     n_jobs = args.n_jobs if args.n_jobs is not None or journal_path(spec.storage) is None else 1
     print(f"worker {worker_name()} joins study {spec.study_name!r} on {redact_url(spec.storage)}", file=sys.stderr)
-    result = tune(
-        X, y, X_unlabeled=X_unlabeled, models=spec.models, n_trials=spec.n_trials, timeout=spec.timeout, cv=spec.cv,
-        storage=spec.storage, heartbeat_seconds=spec.heartbeat_seconds, study_name=spec.study_name,
-        random_state=spec.seed, n_jobs=n_jobs, fixed_params=spec.fixed_params,
-        show_progress_bar=False, worker=True,
-    )
+    result = _tune(spec, X, y, X_unlabeled, n_jobs=n_jobs, show_progress_bar=False, worker=True)
     print(result.summary())
     print(f"when every worker is done, export the best model once: automl-pl export {args.spec} --out DIR")
     return 0
@@ -95,7 +96,7 @@ def _export(args: argparse.Namespace) -> int:
     spec = _spec(args)
     check_export_target(args.out)
     X, y, X_unlabeled = load_data(spec)
-    result = refit_best(X, y, X_unlabeled=X_unlabeled, storage=open_storage(spec.storage), study_name=spec.study_name,
+    result = refit_best(X, y, X_unlabeled=X_unlabeled, storage=spec.storage, study_name=spec.study_name,
                         n_jobs=args.n_jobs)
     print(result.summary())
     print(f"exported the best model to {result.export(args.out, ignored_columns=spec.drop)}")
