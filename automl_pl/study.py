@@ -97,14 +97,14 @@ def tune(
         raise ValueError(f"n_trials must be a whole number >= 0, got {n_trials!r}")
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
         raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+    storage = storage if storage is not None else DEFAULT_STORAGE
     if worker:
-        check_worker_storage(storage if storage is not None else DEFAULT_STORAGE)
+        check_worker_storage(storage)
     data = prepare_data(X, y, X_unlabeled, cv=cv)
     families = resolve_families(models)
     fixed = check_fixed_params(fixed_params, families)
     threads = _threads(n_jobs)
-    storage = open_storage(storage if storage is not None else DEFAULT_STORAGE,  # after the checks: no stray file
-                           heartbeat_seconds=heartbeat_seconds)
+    storage = open_storage(storage, heartbeat_seconds=heartbeat_seconds)  # after the checks: no stray file
     study, created = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=True,
                                  fixed_params=fixed, worker=worker)
 
