@@ -97,8 +97,8 @@ class PseudoLabelObjective:
     scored on every fold; the trial's value is ``sqrt(mean fold MSE)`` of the round
     that scores best, and that round count is what the refit uses: when the teachers
     win, the refit turns pseudo-labels down (0 rounds). A ``sample_rate`` the user
-    fixed is kept: then only the students' rounds compete. After each fold the running value is reported, so a pruner
-    can stop a poor trial early. User attributes recorded per trial:
+    fixed is kept: then only the students' rounds compete. After each fold the running
+    value is reported, so a pruner can stop a poor trial early. User attributes recorded per trial:
     ``supervised_cv_rmse`` (the teachers' score, which costs no extra fit),
     ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
     ``n_pseudo_labeled`` and ``fit_seconds``; a failing model leaves ``fail_reason``.
@@ -157,16 +157,14 @@ class PseudoLabelObjective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         family = self.suggest(trial)
-        round_mse: list[list[float]] = []  # [round][fold]; round 0 is the teacher, without pseudo-labels
-        teacher_mse: list[float] = []
+        round_mse: list[list[float]] = [[]]  # [round][fold]; round 0 is the teachers, without pseudo-labels
         first = 0  # the first round the trial may choose: 1 when the user fixed a sample_rate
         n_pseudo = 0
         started = time.perf_counter()
         for step, (train_rows, valid_rows) in enumerate(self.folds):
             if self.deadline is not None and time.monotonic() > self.deadline:
-                if teacher_mse:  # the folds already fitted still count, in the record and in fit_seconds
-                    self._record(trial, round_mse, teacher_mse, n_pseudo, time.perf_counter() - started,
-                                 first=first)
+                if round_mse[0]:  # the folds already fitted still count, in the record and in fit_seconds
+                    self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 trial.set_user_attr("pruned_by", "deadline")
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
             X_train, y_train = self.X.iloc[train_rows], self.y[train_rows]
@@ -175,20 +173,19 @@ class PseudoLabelObjective:
                 model = make_estimator(family, trial.params, schema=self.schema,
                                        random_state=self.random_state + step, n_jobs=self.n_jobs)
                 teacher = clone(model.estimator).fit(X_train, y_train)
-                teacher_mse.append(_mse(y_valid, teacher.predict(X_valid)))
-                if model.sample_rate > 0 and self._teacher_cannot_win(trial, teacher_mse, step):
-                    self._record(trial, [teacher_mse], teacher_mse, 0, time.perf_counter() - started)
+                round_mse[0].append(_mse(y_valid, teacher.predict(X_valid)))
+                if model.sample_rate > 0 and self._teacher_cannot_win(trial, round_mse[0], step):
+                    self._record(trial, round_mse[:1], 0, time.perf_counter() - started)
                     trial.set_user_attr("pruned_by", "teacher_gate")
                     raise optuna.TrialPruned(f"teacher gate after fold {step}: the teachers trail the best trial "
                                              f"by more than {MAX_PSEUDO_GAIN:.0%}")
                 model.fit(X_train, y_train, X_unlabeled=self.X_unlabeled, teacher=teacher)
                 n_pseudo = model.n_pseudo_labeled_
-                scores = [teacher_mse[-1], *(_mse(y_valid, s.predict(X_valid)) for s in model.round_estimators_)]
-                for r, score in enumerate(scores):
+                for r, student in enumerate(model.round_estimators_, start=1):
                     if r == len(round_mse):
                         round_mse.append([])
-                    round_mse[r].append(score)
-                first = 1 if "sample_rate" in self.fixed_params and len(scores) > 1 else 0
+                    round_mse[r].append(_mse(y_valid, student.predict(X_valid)))
+                first = 1 if "sample_rate" in self.fixed_params and len(round_mse) > 1 else 0
             except optuna.TrialPruned:
                 raise
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
@@ -198,11 +195,9 @@ class PseudoLabelObjective:
             by_round = [math.sqrt(np.mean(m)) for m in round_mse]
             trial.report(min(by_round[first:]), step)
             if step + 1 < len(self.folds) and trial.should_prune():
-                self._record(trial, round_mse, teacher_mse, n_pseudo, time.perf_counter() - started,
-                             first=first)
+                self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 raise optuna.TrialPruned(f"pruned after fold {step}")
-        return self._record(trial, round_mse, teacher_mse, n_pseudo, time.perf_counter() - started,
-                            first=first)
+        return self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
 
     @staticmethod
     def _teacher_cannot_win(trial: optuna.Trial, teacher_mse: list[float], step: int) -> bool:
@@ -216,9 +211,10 @@ class PseudoLabelObjective:
         return reference is not None and math.sqrt(np.mean(teacher_mse)) > reference * (1 + MAX_PSEUDO_GAIN)
 
     @staticmethod
-    def _record(trial: optuna.Trial, round_mse: list[list[float]], teacher_mse: list[float], n_pseudo: int,
-                seconds: float, *, first: int = 0) -> float:
+    def _record(trial: optuna.Trial, round_mse: list[list[float]], n_pseudo: int, seconds: float, *,
+                first: int = 0) -> float:
         """Store the trial's scores as user attributes; return the CV RMSE of the best round from ``first`` on."""
+        teacher_mse = round_mse[0]
         by_round = [math.sqrt(np.mean(m)) for m in round_mse]
         best = first + int(np.argmin(by_round[first:]))
         trial.set_user_attr("fold_rmse", [round(math.sqrt(m), 6) for m in round_mse[best]])
