@@ -14,7 +14,7 @@ workers needs a total that holds across all of them, so two rules make it exact:
   the user attribute ``surplus``.
 
 A trial whose worker died is failed by Optuna's heartbeat and queued again
-(see :mod:`automl_pl.storage`), so the study still reaches its total.
+(:class:`automl_pl.storage.DeadWorkerSweep`), so the study still reaches its total.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl_pl.objective import TrialModelError
+from automl_pl.storage import DeadWorkerSweep
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 CLAIMED = (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
@@ -59,6 +60,7 @@ def run_trials(study: optuna.Study, objective: Callable[[optuna.Trial], float], 
     guarded = _WithinTotal(objective, n_trials)
     callbacks = [*callbacks, _StopAtTotal(n_trials, current_deadline)]
     said_waiting = False
+    sweep = DeadWorkerSweep(study)
     while True:
         finished, running = count_finished(study), _count(study, TrialState.RUNNING)
         end = current_deadline()
@@ -71,7 +73,7 @@ def run_trials(study: optuna.Study, objective: Callable[[optuna.Trial], float], 
             if not said_waiting:
                 _log.info("waiting for %d running trial(s) of other workers to finish the study's %d", running, n_trials)
                 said_waiting = True
-            optuna.storages.fail_stale_trials(study)  # a dead worker's trial is failed and queued again
+            sweep()  # a dead worker's trial is failed and queued again
             time.sleep(WAIT_SECONDS if left is None else min(WAIT_SECONDS, left))
             continue
         timeout = None if left is None else max(round(left, 1), 0.1)  # rounded for the progress bar

@@ -7,7 +7,8 @@ Three kinds, all Optuna's own engines:
 * ``postgresql+psycopg://user@host/db`` (or any SQLAlchemy URL): for workers on many machines.
 
 Database storages get heartbeats: a trial whose process died (SIGKILL, lost machine) is
-marked failed after a grace period and queued again for another worker.
+marked failed after a grace period and queued again for another worker
+(:class:`DeadWorkerSweep`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import optuna
 import sqlalchemy.exc
+from optuna.storages._rdb import models  # Optuna's schema: no public query finds trials without a heartbeat
 from sqlalchemy.engine import make_url
 
 JOURNAL_SCHEME = "journal:"
@@ -58,6 +60,58 @@ def has_heartbeat(storage: optuna.storages.BaseStorage) -> bool:
     """Whether ``storage`` fails the trials of dead workers (Optuna's heartbeat; not the journal file)."""
     interval = getattr(storage, "get_heartbeat_interval", None)
     return callable(interval) and interval() is not None
+
+
+class DeadWorkerSweep:
+    """Fails the running trials of dead workers, and queues them again, each time it is called.
+
+    Optuna's :func:`~optuna.storages.fail_stale_trials` does this for a trial whose
+    heartbeat is older than the grace period, but never for a trial with no heartbeat
+    at all, and a worker killed between creating its trial and recording its first
+    heartbeat (the sampler runs in between) leaves exactly that: a trial "running" for
+    ever, which a study waiting for its total would wait on for ever. So a running trial
+    seen here without a heartbeat for a whole grace period is given one on its owner's
+    behalf: a live owner keeps it fresh, a dead one lets it go stale, and Optuna's own
+    path fails it and runs the retry callback one grace period later.
+    """
+
+    def __init__(self, study: optuna.Study) -> None:
+        self.study = study
+        backend = getattr(study._storage, "_backend", study._storage)  # Optuna wraps an RDB storage in a cache
+        self.backend = backend if isinstance(backend, optuna.storages.RDBStorage) and has_heartbeat(backend) else None
+        self.silent_since: dict[int, float] = {}
+
+    def __call__(self) -> None:
+        if self.backend is None:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(self.study)
+        now = time.monotonic()
+        silent = _running_without_heartbeat(self.backend, self.study.study_name)
+        self.silent_since = {trial_id: self.silent_since.get(trial_id, now) for trial_id in silent}
+        grace = self.backend.grace_period or 2 * self.backend.heartbeat_interval
+        for trial_id, since in self.silent_since.items():
+            if now - since >= grace:
+                try:
+                    self.backend.record_heartbeat(trial_id)
+                except sqlalchemy.exc.IntegrityError:
+                    pass  # its owner recorded its first heartbeat just now: it is alive
+
+
+def _running_without_heartbeat(storage: optuna.storages.RDBStorage, study_name: str) -> list[int]:
+    """Ids of the study's running trials that have never recorded a heartbeat."""
+    study_id = storage.get_study_id_from_name(study_name)
+    session = storage.scoped_session()
+    try:
+        query = (session.query(models.TrialModel.trial_id)
+                 .outerjoin(models.TrialHeartbeatModel, models.TrialHeartbeatModel.trial_id == models.TrialModel.trial_id)
+                 .filter(models.TrialModel.study_id == study_id,
+                         models.TrialModel.state == optuna.trial.TrialState.RUNNING,
+                         models.TrialHeartbeatModel.trial_id.is_(None)))
+        return [trial_id for (trial_id,) in query]
+    finally:
+        session.close()
 
 
 def open_storage(storage: str | optuna.storages.BaseStorage, *,

@@ -247,3 +247,20 @@ def test_run_trials_counts_other_workers_running_trials():
     study.ask()  # a running trial of another worker, which will finish the total
     run_trials(study, lambda trial: 1.0, n_trials=3, deadline=None, wait_for_running=False)
     assert len(trials(study, *FINISHED)) == 2 and len(trials(study, TrialState.RUNNING)) == 1
+
+
+def test_a_trial_killed_before_its_first_heartbeat_is_failed_retried_and_the_total_reached(tmp_path):
+    """A worker killed between creating its trial and its first heartbeat leaves a trial Optuna never fails."""
+    from automl_pl.optimize import run_trials
+
+    study = optuna.create_study(storage=open_storage(f"sqlite:///{tmp_path / 'x.db'}", heartbeat_seconds=1))
+    silent = study.ask(fixed_distributions={"x": optuna.distributions.FloatDistribution(0, 1)})
+    assert not study._storage._backend._get_stale_trial_ids(study._study_id)  # Optuna alone waits for ever
+    run_trials(study, lambda trial: trial.suggest_float("x", 0, 1), n_trials=3, deadline=time.monotonic() + 60)
+
+    assert study.trials[silent.number].state == TrialState.FAIL
+    retried = [t for t in study.trials
+               if optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == silent.number]
+    assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
+    assert retried[0].params == study.trials[silent.number].params
+    assert len(trials(study, *FINISHED)) == 3 and not trials(study, TrialState.RUNNING)
