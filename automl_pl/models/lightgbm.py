@@ -23,6 +23,11 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
         "lgbm_subsample": trial.suggest_float("lgbm_subsample", 0.5, 1.0),
         "lgbm_colsample_bytree": trial.suggest_float("lgbm_colsample_bytree", 0.4, 1.0),
         "lgbm_reg_lambda": trial.suggest_float("lgbm_reg_lambda", 1e-3, 100.0, log=True),
+        # How categorical splits are smoothed: LightGBM's defaults (10 and 100) cannot split a
+        # many-level categorical on a few rows per level, which costs e.g. Gapminder's country half its
+        # accuracy. No effect on numeric-only data.
+        "lgbm_cat_smooth": trial.suggest_float("lgbm_cat_smooth", 0.5, 50.0, log=True),
+        "lgbm_min_data_per_group": trial.suggest_int("lgbm_min_data_per_group", 2, 100, log=True),
     }
 
 
@@ -38,9 +43,10 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     )
 
 
-DEFAULTS = {  # LightGBM's own defaults, with a slower learning rate and more trees
+DEFAULTS = {  # LightGBM's own defaults, with a slower learning rate, more trees and lighter categorical smoothing
     "lgbm_n_estimators": 300, "lgbm_learning_rate": 0.05, "lgbm_num_leaves": 31, "lgbm_min_child_samples": 20,
     "lgbm_subsample": 1.0, "lgbm_colsample_bytree": 1.0, "lgbm_reg_lambda": 1e-3,
+    "lgbm_cat_smooth": 3.0, "lgbm_min_data_per_group": 20,
 }
 
 FAMILY = ModelFamily(name="lightgbm", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.0, defaults=DEFAULTS,
