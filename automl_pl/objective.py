@@ -88,8 +88,11 @@ class PseudoLabelObjective:
         folds: ``(train_rows, validation_rows)`` position pairs, shared by all trials.
         random_state: seeds each fold's model and pseudo-label draw.
         n_jobs: threads for each model.
-        deadline: a :func:`time.monotonic` time after which no new fold starts; the
-            trial is then pruned, so a study ends close to its time budget.
+        deadline: a :func:`time.monotonic` time by which every fold must end. A fold
+            that would not (by the trial's own folds so far, or for its first fold the
+            quickest fold of its family yet) is not started: the trial is pruned and the
+            deadline moved to now, so the study ends within its time budget rather than
+            after one more slow fold.
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
             without the grid so any value in [0, 1] is exact.
 
@@ -128,6 +131,8 @@ class PseudoLabelObjective:
         self.n_jobs = n_jobs
         self.deadline = deadline
         self.fixed_params = dict(fixed_params or {})
+        self.quickest_fold: dict[str, float] = {}
+        """Seconds of the quickest fold (teachers and students) seen per family."""
 
     def sample_rate_range(self) -> tuple[float, float | None]:
         """The highest tuned ``sample_rate`` (see :data:`MAX_PSEUDO_RATIO`) and its grid step."""
@@ -161,12 +166,15 @@ class PseudoLabelObjective:
         first = 0  # the first round the trial may choose: 1 when the user fixed a sample_rate
         n_pseudo = 0
         started = time.perf_counter()
+        fold_seconds: list[float] = []
         for step, (train_rows, valid_rows) in enumerate(self.folds):
-            if self.deadline is not None and time.monotonic() > self.deadline:
+            if not self._fold_ends_in_time(family, fold_seconds):
                 if round_mse[0]:  # the folds already fitted still count, in the record and in fit_seconds
                     self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 trial.set_user_attr("pruned_by", "deadline")
+                self.deadline = min(self.deadline, time.monotonic())  # what is left is too short for a fold
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
+            fold_started = time.perf_counter()
             X_train, y_train = self.X.iloc[train_rows], self.y[train_rows]
             X_valid, y_valid = self.X.iloc[valid_rows], self.y[valid_rows]
             try:
@@ -186,6 +194,8 @@ class PseudoLabelObjective:
                         round_mse.append([])
                     round_mse[r].append(_mse(y_valid, student.predict(X_valid)))
                 first = 1 if "sample_rate" in self.fixed_params and len(round_mse) > 1 else 0
+                fold_seconds.append(time.perf_counter() - fold_started)
+                self.quickest_fold[family.name] = min(self.quickest_fold.get(family.name, math.inf), fold_seconds[-1])
             except optuna.TrialPruned:
                 raise
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
@@ -198,6 +208,13 @@ class PseudoLabelObjective:
                 self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 raise optuna.TrialPruned(f"pruned after fold {step}")
         return self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
+
+    def _fold_ends_in_time(self, family: ModelFamily, fold_seconds: list[float]) -> bool:
+        """Whether the next fold is expected to end before the deadline."""
+        if self.deadline is None:
+            return True
+        expected = float(np.mean(fold_seconds)) if fold_seconds else self.quickest_fold.get(family.name, 0.0)
+        return time.monotonic() + expected <= self.deadline
 
     @staticmethod
     def _teacher_cannot_win(trial: optuna.Trial, teacher_mse: list[float], step: int) -> bool:

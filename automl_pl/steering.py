@@ -64,6 +64,7 @@ class KeepTimeForTheRefit:
 
     A trial's ``fit_seconds`` covers its ``cv`` folds, each fitted on ``(cv - 1) / cv`` of the
     rows, so one fit on all rows takes about ``fit_seconds / (cv - 1)``; ``REFIT_MARGIN`` covers the error.
+    The deadline only ever moves earlier: a quicker best trial later does not win the time back.
     """
 
     def __init__(self, objective: PseudoLabelObjective, *, end: float, cv: int) -> None:
@@ -76,7 +77,8 @@ class KeepTimeForTheRefit:
             seconds = study.best_trial.user_attrs.get("fit_seconds", 0.0)
         except ValueError:  # no completed trial yet
             return
-        self.objective.deadline = self.end - REFIT_MARGIN * seconds / (self.cv - 1)
+        # Only ever earlier: the objective moves it to now once what is left is too short for a fold.
+        self.objective.deadline = min(self.objective.deadline, self.end - REFIT_MARGIN * seconds / (self.cv - 1))
 
 
 class PseudoLabelTheBest:

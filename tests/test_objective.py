@@ -295,6 +295,48 @@ def test_no_fold_starts_after_the_deadline(id_data):
     assert FIT_LOG == []  # nothing was fitted
 
 
+class SlowRegressor(RecordingRegressor):
+    """Every fit takes at least ``SLOW_FIT_SECONDS``."""
+
+    def fit(self, X, y, sample_weight=None):
+        time.sleep(SLOW_FIT_SECONDS)
+        return super().fit(X, y, sample_weight)
+
+
+SLOW_FIT_SECONDS = 0.1
+SLOW = _family("slow", SlowRegressor)
+
+
+def test_a_fold_that_would_end_after_the_deadline_is_not_started(id_data):
+    """The trial's own first fold says how long the next takes: with 1.5 folds' time, only one runs."""
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW})
+    objective.deadline = time.monotonic() + 1.5 * SLOW_FIT_SECONDS
+    study = optuna.create_study(direction="minimize")
+    study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
+    study.optimize(objective, n_trials=1)
+
+    trial = study.trials[0]
+    assert trial.state == TrialState.PRUNED and trial.user_attrs["pruned_by"] == "deadline"
+    assert len(FIT_LOG) == 1 and len(trial.user_attrs["supervised_fold_rmse"]) == 1
+    assert objective.deadline <= time.monotonic()  # the budget is spent: the study stops starting trials
+
+
+def test_a_trial_whose_family_cannot_fit_a_fold_in_time_fits_nothing(id_data):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW, "recording": RECORDING})
+    study = optuna.create_study(direction="minimize")
+    for model in ("slow", "recording", "slow"):
+        study.enqueue_trial({"model": model, "sample_rate": 0.0})
+    study.optimize(objective, n_trials=2)  # no deadline: every fold runs and is timed
+    assert objective.quickest_fold["slow"] >= SLOW_FIT_SECONDS
+    FIT_LOG.clear()
+
+    objective.deadline = time.monotonic() + 0.5 * SLOW_FIT_SECONDS
+    study.optimize(objective, n_trials=1)
+    assert study.trials[-1].state == TrialState.PRUNED and FIT_LOG == []
+
+
 @pytest.mark.parametrize("selection", ["random", "confidence"])
 def test_confidence_teachers_and_later_rounds_stay_inside_the_fold(id_data, selection):
     X, y, X_unlabeled, schema = id_data

@@ -338,3 +338,6 @@ def test_timeout_keeps_time_for_the_refit_of_the_best_trial():
     study.add_trial(optuna.trial.create_trial(value=1.0, user_attrs={"fit_seconds": 8.0}))
     keep(study, study.trials[-1])
     assert Objective.deadline == pytest.approx(100.0 - REFIT_MARGIN * 8.0 / 4)
+    Objective.deadline = 50.0  # the objective found the time left too short for a fold
+    keep(study, study.trials[-1])
+    assert Objective.deadline == 50.0  # the refit's reserve never moves it later again
