@@ -30,7 +30,8 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
     ``fit`` clones ``estimator`` as the *teacher* and fits it on the labelled rows,
     selects ``floor(sample_rate * len(X_unlabeled))`` unlabelled rows, labels them
-    with the teacher's predictions and fits a fresh clone, the *student*, on the
+    with the teacher's predictions (with ``selection="confidence"``, the mean of all
+    its teachers') and fits a fresh clone, the *student*, on the
     labelled plus pseudo-labelled rows. With ``n_rounds > 1`` each further round
     re-labels the same rows with the latest student and fits a new one. The last
     student makes every prediction.
@@ -43,11 +44,13 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     * ``"random"`` (the classic recipe) draws the rows at random. Cheap; right when
       the teacher is about equally good everywhere.
     * ``"confidence"`` keeps the rows the teacher is surest of: it fits
-      ``CONFIDENCE_TEACHERS`` extra teachers on K-fold parts of the labelled rows and
-      keeps the rows where they disagree least. It costs those extra fits, and pays
-      when the teacher is good in some regions and poor in others (sparse labels,
-      pools that reach outside the labelled data), since noisy pseudo-labels are
-      what makes self-training hurt.
+      ``CONFIDENCE_TEACHERS`` extra teachers on K-fold parts of the labelled rows,
+      keeps the rows where they disagree least, and labels them with the mean of all
+      the teachers (an ensemble labels better than any one of its members). It costs
+      those extra fits, and pays when the teacher is good in some regions and poor in
+      others, or is itself unstable (sparse labels, deep trees, pools that reach
+      outside the labelled data), since noisy pseudo-labels are what makes
+      self-training hurt.
 
     ``pseudo_weight < 1`` makes pseudo-labelled rows count less than true ones
     (it needs an estimator whose ``fit`` takes ``sample_weight``; pipelines route it
@@ -160,18 +163,22 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         if n_pick > 0:
             X_unlabeled = _aligned(X, X_unlabeled)
             if self.selection == "confidence":
-                self.unlabeled_spread_ = teacher_spread(self.estimator, X, y, X_unlabeled, random_state=rng)
+                votes = confidence_teacher_predictions(self.estimator, X, y, X_unlabeled, random_state=rng)
+                self.unlabeled_spread_ = np.std(votes, axis=0)
                 picked = np.sort(np.argsort(self.unlabeled_spread_, kind="stable")[:n_pick])
+                X_pseudo = _take_rows(X_unlabeled, picked)
+                labels = np.vstack([votes[:, picked], _predict(teacher, X_pseudo)]).mean(axis=0)
             else:
                 picked = np.sort(rng.choice(n_unlabeled, size=n_pick, replace=False))
-            X_pseudo = _take_rows(X_unlabeled, picked)
+                X_pseudo = _take_rows(X_unlabeled, picked)
+                labels = _predict(teacher, X_pseudo)
             X_student = _stack_rows(X, X_pseudo)
             weight = None if self.pseudo_weight == 1 else np.r_[np.ones(len(y)), np.full(n_pick, float(self.pseudo_weight))]
-            labeller = self.teacher_
-            for _ in range(self.n_rounds):
-                y_student = np.concatenate([y, np.asarray(labeller.predict(X_pseudo), dtype="float64").ravel()])
-                labeller = _fit_weighted(clone(self.estimator), X_student, y_student, weight)
-                self.round_estimators_.append(labeller)
+            for round_ in range(1, self.n_rounds + 1):
+                student = _fit_weighted(clone(self.estimator), X_student, np.concatenate([y, labels]), weight)
+                self.round_estimators_.append(student)
+                if round_ < self.n_rounds:
+                    labels = _predict(student, X_pseudo)  # the next round learns from this one
             self.pseudo_labeled_indices_ = picked
         self.estimator_ = self.round_estimators_[-1] if self.round_estimators_ else self.teacher_
         self.n_pseudo_labeled_ = len(self.pseudo_labeled_indices_)
@@ -207,21 +214,22 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         return tags
 
 
-def teacher_spread(estimator, X, y: np.ndarray, X_unlabeled, *, n_teachers: int = CONFIDENCE_TEACHERS,
-                   random_state=None) -> np.ndarray:
-    """Per unlabelled row, the standard deviation of ``n_teachers`` teachers' predictions.
+def confidence_teacher_predictions(estimator, X, y: np.ndarray, X_unlabeled, *,
+                                   n_teachers: int = CONFIDENCE_TEACHERS, random_state=None) -> np.ndarray:
+    """The predictions of ``n_teachers`` teachers for every unlabelled row, shape ``(n_teachers, n_unlabeled)``.
 
     Each teacher is a clone of ``estimator`` fitted on all labelled rows but one K-fold
     part, so they see only the rows passed in: inside a cross-validation fold, nothing
-    of the held-out rows.
+    of the held-out rows. Their spread per row measures how sure the teacher is there.
     """
     n_splits = max(2, min(n_teachers, _n_rows(X)))
     folds = KFold(n_splits=n_splits, shuffle=True, random_state=check_random_state(random_state).randint(2**31 - 1))
-    predictions = [
-        np.asarray(clone(estimator).fit(_take_rows(X, train), y[train]).predict(X_unlabeled), dtype="float64").ravel()
-        for train, _ in folds.split(np.zeros((_n_rows(X), 1)))
-    ]
-    return np.std(predictions, axis=0)
+    return np.vstack([_predict(clone(estimator).fit(_take_rows(X, train), y[train]), X_unlabeled)
+                      for train, _ in folds.split(np.zeros((_n_rows(X), 1)))])
+
+
+def _predict(estimator, X) -> np.ndarray:
+    return np.asarray(estimator.predict(X), dtype="float64").ravel()
 
 
 def _fit_weighted(estimator, X, y: np.ndarray, sample_weight: np.ndarray | None):

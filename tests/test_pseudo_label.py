@@ -245,6 +245,23 @@ def test_confidence_keeps_the_rows_the_teachers_agree_on():
     assert (ridge.pseudo_labeled_indices_ < 50).all()  # a linear fit's teachers diverge far away: near rows only
 
 
+def test_confidence_labels_its_rows_with_the_mean_of_all_its_teachers():
+    from automl_pl.pseudo_label import confidence_teacher_predictions
+
+    X, y, X_unlabeled = _numeric_data(n_unlabeled=60)
+    model = PseudoLabelRegressor(Ridge(), sample_rate=0.5, selection="confidence", random_state=0)
+    model.fit(X, y, X_unlabeled=X_unlabeled)
+
+    votes = confidence_teacher_predictions(Ridge(), X, y, X_unlabeled, random_state=np.random.RandomState(0))
+    np.testing.assert_allclose(model.unlabeled_spread_, votes.std(axis=0))
+    picked = model.pseudo_labeled_indices_
+    labels = (votes[:, picked].sum(axis=0) + model.teacher_.predict(X_unlabeled[picked])) / (len(votes) + 1)
+    by_hand = Ridge().fit(np.vstack([X, X_unlabeled[picked]]), np.r_[y, labels])
+    np.testing.assert_allclose(model.estimator_.coef_, by_hand.coef_)
+    teacher_labelled = Ridge().fit(np.vstack([X, X_unlabeled[picked]]), np.r_[y, model.teacher_.predict(X_unlabeled[picked])])
+    assert not np.allclose(model.estimator_.coef_, teacher_labelled.coef_)  # the ensemble's labels differ
+
+
 def test_pseudo_weight_reaches_the_final_step_of_nested_pipelines():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
