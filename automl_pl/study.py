@@ -263,8 +263,7 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_stat
         # Multivariate over what every trial has (model, sample_rate); each family's own parameters
         # univariate. group=True models every family's group on every trial: three times the
         # sampling time, which on small data was over 10% of the wall time (benchmarks/RESULTS.md).
-        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=False, constant_liar=True,
-                                             warn_independent_sampling=False)
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=False, constant_liar=True)
         if fixed_params:
             sampler = optuna.samplers.PartialFixedSampler(dict(fixed_params), sampler)
     options = {"storage": storage, "study_name": study_name, "sampler": sampler,
