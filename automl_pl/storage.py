@@ -162,9 +162,12 @@ def open_storage(storage: str | optuna.storages.BaseStorage, *,
 
 def _open_rdb(url: str, heartbeat_seconds: int | None) -> optuna.storages.RDBStorage:
     """Optuna's RDB storage, with heartbeats unless ``None``; retried when workers race to create a new schema."""
+    with warnings.catch_warnings():  # heartbeats and their retry callback are "experimental" since Optuna 2.8
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
     heartbeat = {} if heartbeat_seconds is None else {
         "heartbeat_interval": heartbeat_seconds, "grace_period": GRACE_PERIODS * heartbeat_seconds,
-        "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES),
+        "heartbeat_stale_trial_callback": retry,
     }
     for attempt in range(SCHEMA_RACE_RETRIES + 1):
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import optuna
@@ -24,6 +25,13 @@ def test_database_storage_has_heartbeats_and_retries(tmp_path):
     assert has_heartbeat(storage) and storage.get_heartbeat_interval() == 2
     assert storage.grace_period == 6
     assert isinstance(storage.heartbeat_stale_trial_callback, optuna.storages.RetryHeartbeatStaleTrialCallback)
+
+
+def test_opening_a_database_storage_says_nothing_of_optunas_experimental_features(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        open_storage(f"sqlite:///{tmp_path / 'x.db'}", heartbeat_seconds=2)
+    assert not [w for w in caught if issubclass(w.category, optuna.exceptions.ExperimentalWarning)]
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True])
