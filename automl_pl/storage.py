@@ -164,20 +164,17 @@ def _open_rdb(url: str, heartbeat_seconds: int | None) -> optuna.storages.RDBSto
     """Optuna's RDB storage, with heartbeats unless ``None``; retried when workers race to create a new schema."""
     with warnings.catch_warnings():  # heartbeats and their retry callback are "experimental" since Optuna 2.8
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
-    heartbeat = {} if heartbeat_seconds is None else {
-        "heartbeat_interval": heartbeat_seconds, "grace_period": GRACE_PERIODS * heartbeat_seconds,
-        "heartbeat_stale_trial_callback": retry,
-    }
-    for attempt in range(SCHEMA_RACE_RETRIES + 1):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        heartbeat = {} if heartbeat_seconds is None else {
+            "heartbeat_interval": heartbeat_seconds, "grace_period": GRACE_PERIODS * heartbeat_seconds,
+            "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES),
+        }
+        for attempt in range(SCHEMA_RACE_RETRIES + 1):
+            try:
                 return optuna.storages.RDBStorage(url, **heartbeat)
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
-            if attempt == SCHEMA_RACE_RETRIES:
-                raise
-            time.sleep(0.2 * (attempt + 1))  # another worker is creating the tables; they exist on the next try
+            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+                if attempt == SCHEMA_RACE_RETRIES:
+                    raise
+                time.sleep(0.2 * (attempt + 1))  # another worker is creating the tables; they exist on the next try
     raise AssertionError("unreachable")
 
 
