@@ -4,10 +4,12 @@ An artifact directory holds:
 
 * the student model in its library's own format: XGBoost UBJSON (``model.ubj``),
   LightGBM text (``model.txt``), CatBoost ``model.cbm``, or skops (``model.skops``)
-  for scikit-learn pipelines, loaded with an allow-list of scikit-learn types;
+  for scikit-learn pipelines, loaded with an allow-list of scikit-learn types; an
+  ensemble holds one such file per member (``member0_model.cbm``, ...);
 * ``metadata.json``: family, parameters, scores, rows used, the feature schema
   (names, kinds, categories), library versions, the study and trial, the SHA-256
-  of every other file, and a checksum of the metadata itself.
+  of every other file, and a checksum of the metadata itself; for an ensemble,
+  ``members`` lists each member's file, weight, family and parameters.
 
 It is written to a temporary sibling directory and renamed into place, so a crash
 never leaves a half-written artifact. This module takes a fitted estimator and
@@ -25,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -40,7 +42,10 @@ from automl_pl._version import __version__
 from automl_pl.data import FeatureSchema
 
 FORMAT = "automl_pl.model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The newest artifact format this version reads: 1 is one model, 2 adds ensembles (written as 2 only
+when they are one, so that older readers still read single models)."""
+ENSEMBLE = "ensemble"
 METADATA_FILE = "metadata.json"
 
 PARSE_TIMEOUT_SECONDS = 120
@@ -74,8 +79,8 @@ class ExportedModel:
         schema: the feature schema the model was fitted on.
     """
 
-    def __init__(self, model: Any, schema: FeatureSchema, metadata: Mapping[str, Any]) -> None:
-        self._model = model
+    def __init__(self, members: Sequence[tuple[float, Any]], schema: FeatureSchema, metadata: Mapping[str, Any]) -> None:
+        self._members = list(members)
         self.schema = schema
         self.metadata = dict(metadata)
 
@@ -101,7 +106,7 @@ class ExportedModel:
         X = self.schema.transform(X, what="prediction input")
         if len(X) == 0:
             return np.empty(0)
-        return np.asarray(self._model.predict(X), dtype="float64").ravel()
+        return sum(w * np.asarray(model.predict(X), dtype="float64").ravel() for w, model in self._members)
 
     def __repr__(self) -> str:
         return f"ExportedModel(family={self.metadata.get('family')!r}, target={self.target!r}, features={len(self.schema.names)})"
@@ -122,11 +127,49 @@ def export_model(estimator: Any, path: str | os.PathLike, *, artifact_format: st
     Raises:
         ArtifactError: ``path`` is taken by something else or cannot be written.
     """
-    check_is_fitted(estimator)
+    model_file = _model_file(artifact_format)
+    return _write(path, [(estimator, artifact_format, model_file)],
+                  {**metadata, "artifact_format": artifact_format, "model_file": model_file}, format_version=1)
+
+
+def export_ensemble(members: Sequence[tuple[Any, str, float, Mapping[str, Any]]], path: str | os.PathLike, *,
+                    metadata: Mapping[str, Any]) -> Path:
+    """Write a weighted ensemble of fitted :class:`~automl_pl.PseudoLabelRegressor` s to the directory ``path``.
+
+    Args:
+        members: ``(estimator, artifact_format, weight, member metadata)`` per member, each
+            estimator as :func:`export_model` takes it, all fitted on the same data.
+        path: as for :func:`export_model`.
+        metadata: what describes the whole ensemble.
+
+    ``load_model`` predicts the weighted sum of the members' predictions.
+    """
+    if not members:
+        raise ValueError("an ensemble needs at least one member")
+    models, entries = [], []
+    for i, (estimator, artifact_format, weight, member_metadata) in enumerate(members):
+        model_file = f"member{i}_{_model_file(artifact_format)}"
+        models.append((estimator, artifact_format, model_file))
+        entries.append({**member_metadata, "weight": float(weight), "artifact_format": artifact_format,
+                        "model_file": model_file})
+    return _write(path, models, {**metadata, "artifact_format": ENSEMBLE, "members": entries}, format_version=2)
+
+
+def _model_file(artifact_format: str) -> str:
     if artifact_format not in _MODEL_FILES:
         raise ValueError(f"unknown artifact format {artifact_format!r}; valid: {sorted(_MODEL_FILES)}")
-    student = estimator.estimator_
-    schema: FeatureSchema = student[0].schema_
+    return _MODEL_FILES[artifact_format]
+
+
+def _write(path: str | os.PathLike, models: Sequence[tuple[Any, str, str]], metadata: Mapping[str, Any], *,
+           format_version: int) -> Path:
+    """Stage ``(estimator, artifact_format, file name)`` models and ``metadata.json`` beside ``path``, then swap them in.
+
+    ``format_version`` is the oldest reader format that can read what is written.
+    """
+    for estimator, _, _ in models:
+        check_is_fitted(estimator)
+    schema: FeatureSchema = models[0][0].estimator_[0].schema_
     path = Path(path)
     _check_replaceable(path)
     try:
@@ -135,19 +178,17 @@ def export_model(estimator: Any, path: str | os.PathLike, *, artifact_format: st
     except OSError as exc:
         raise ArtifactError(f"cannot write the model to {path}: {exc.strerror or exc}. Choose a writable directory.") from None
     try:
-        model_file = _MODEL_FILES[artifact_format]
-        _SAVERS[artifact_format](student[-1], staging / model_file)
+        for estimator, artifact_format, model_file in models:
+            _SAVERS[artifact_format](estimator.estimator_[-1], staging / model_file)
         document = {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": format_version,
             "automl_pl_version": __version__,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             **metadata,
-            "artifact_format": artifact_format,
-            "model_file": model_file,
             "schema": schema.to_dict(),
-            "versions": _versions(artifact_format),
-            "files": {model_file: _sha256(staging / model_file)},
+            "versions": _versions([fmt for _, fmt, _ in models]),
+            "files": {model_file: _sha256(staging / model_file) for _, _, model_file in models},
         }
         document["checksum"] = _checksum(document)
         with open(staging / METADATA_FILE, "w", encoding="utf-8") as fh:
@@ -188,15 +229,27 @@ def load_model(path: str | os.PathLike, *, isolate_parser: bool = True) -> Expor
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(f"{path / METADATA_FILE} has a malformed feature schema ({exc}). Re-export the model.") from None
     _warn_on_version_change(metadata)
-    if isolate_parser and metadata["artifact_format"] in _PARSE_CHECKS:
-        _parse_in_child(metadata["artifact_format"], path / metadata["model_file"])
-    try:
-        model = _LOADERS[metadata["artifact_format"]](path / metadata["model_file"])
-    except ArtifactError:
-        raise
-    except Exception as exc:
-        raise ArtifactError(f"cannot read the model file {path / metadata['model_file']}: {exc}. Re-export the model.") from None
-    return ExportedModel(model, schema, metadata)
+    members = []
+    for entry in model_entries(metadata):
+        artifact_format, file = entry["artifact_format"], path / entry["model_file"]
+        if isolate_parser and artifact_format in _PARSE_CHECKS:
+            _parse_in_child(artifact_format, file)
+        try:
+            members.append((float(entry["weight"]), _LOADERS[artifact_format](file)))
+        except ArtifactError:
+            raise
+        except Exception as exc:
+            raise ArtifactError(f"cannot read the model file {file}: {exc}. Re-export the model.") from None
+    return ExportedModel(members, schema, metadata)
+
+
+def model_entries(metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``{"artifact_format", "model_file", "weight"}`` of each model in an artifact: one, or an ensemble's members."""
+    if metadata.get("artifact_format") != ENSEMBLE:
+        return [{"artifact_format": metadata.get("artifact_format"), "model_file": metadata.get("model_file"),
+                 "weight": 1.0}]
+    members = metadata.get("members")
+    return [dict(m) for m in members] if isinstance(members, list) and all(isinstance(m, dict) for m in members) else []
 
 
 def _parse_in_child(artifact_format: str, file: Path) -> None:
@@ -250,10 +303,11 @@ def read_metadata(path: Path) -> dict[str, Any]:
     if metadata.get("checksum") != _checksum(metadata):
         raise ArtifactError(f"{path / METADATA_FILE} was changed after export (checksum mismatch). Re-export the model.")
     files = metadata.get("files")
-    model_file = metadata.get("model_file")
-    fmt = metadata.get("artifact_format")
-    if (fmt not in _LOADERS or not isinstance(files, dict) or model_file not in files
-            or not all(isinstance(n, str) and isinstance(d, str) and _is_plain_name(n) for n, d in files.items())):
+    entries = model_entries(metadata)
+    if (not entries or not isinstance(files, dict)
+            or not all(isinstance(n, str) and isinstance(d, str) and _is_plain_name(n) for n, d in files.items())
+            or not all(e.get("artifact_format") in _LOADERS and isinstance(e.get("model_file"), str)
+                       and e["model_file"] in files and _is_weight(e.get("weight")) for e in entries)):
         raise ArtifactError(f"{path / METADATA_FILE} does not describe a readable model. Re-export the model.")
     for name in files:
         if not (path / name).is_file():
@@ -324,12 +378,16 @@ def _sha256(file: Path) -> str:
     return digest.hexdigest()
 
 
+def _is_weight(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < float("inf")
+
+
 def _is_plain_name(name: str) -> bool:
     return name not in ("", ".", "..") and "/" not in name and "\\" not in name
 
 
-def _versions(artifact_format: str) -> dict[str, str]:
-    names = ["numpy", "pandas", "scikit-learn", *_MODEL_LIBRARIES[artifact_format]]
+def _versions(artifact_formats: Sequence[str]) -> dict[str, str]:
+    names = ["numpy", "pandas", "scikit-learn", *(n for f in artifact_formats for n in _MODEL_LIBRARIES[f])]
     found = {"python": platform.python_version()}
     for name in dict.fromkeys(names):
         try:
@@ -341,7 +399,7 @@ def _versions(artifact_format: str) -> dict[str, str]:
 
 def _warn_on_version_change(metadata: Mapping[str, Any]) -> None:
     recorded = metadata.get("versions", {})
-    for name in _MODEL_LIBRARIES[metadata["artifact_format"]]:
+    for name in dict.fromkeys(n for e in model_entries(metadata) for n in _MODEL_LIBRARIES[e["artifact_format"]]):
         try:
             installed = version(name)
         except PackageNotFoundError:

@@ -133,6 +133,9 @@ class PseudoLabelObjective:
         self.fixed_params = dict(fixed_params or {})
         self.quickest_fold: dict[str, float] = {}
         """Seconds of the quickest fold (teachers and students) seen per family."""
+        self.out_of_fold: dict[int, np.ndarray] = {}
+        """Per completed trial of this process (by number): each labelled row's prediction by the
+        model of the round the trial chose, fitted without that row's fold. Ensembles are built from these."""
 
     def sample_rate_range(self) -> tuple[float, float | None]:
         """The highest tuned ``sample_rate`` (see :data:`MAX_PSEUDO_RATIO`) and its grid step."""
@@ -163,6 +166,7 @@ class PseudoLabelObjective:
     def __call__(self, trial: optuna.Trial) -> float:
         family = self.suggest(trial)
         round_mse: list[list[float]] = [[]]  # [round][fold]; round 0 is the teachers, without pseudo-labels
+        round_oof = [np.full(len(self.y), np.nan)]  # [round][labelled row]: the out-of-fold predictions
         first = 0  # the first round the trial may choose: 1 when the user fixed a sample_rate
         n_pseudo = 0
         started = time.perf_counter()
@@ -181,7 +185,7 @@ class PseudoLabelObjective:
                 model = make_estimator(family, trial.params, schema=self.schema,
                                        random_state=self.random_state + step, n_jobs=self.n_jobs)
                 teacher = clone(model.estimator).fit(X_train, y_train)
-                round_mse[0].append(_mse(y_valid, teacher.predict(X_valid)))
+                round_mse[0].append(_mse(y_valid, _store(round_oof[0], valid_rows, teacher.predict(X_valid))))
                 if model.sample_rate > 0 and self._teacher_cannot_win(trial, round_mse[0], step):
                     self._record(trial, round_mse[:1], 0, time.perf_counter() - started)
                     trial.set_user_attr("pruned_by", "teacher_gate")
@@ -192,7 +196,8 @@ class PseudoLabelObjective:
                 for r, student in enumerate(model.round_estimators_, start=1):
                     if r == len(round_mse):
                         round_mse.append([])
-                    round_mse[r].append(_mse(y_valid, student.predict(X_valid)))
+                        round_oof.append(np.full(len(self.y), np.nan))
+                    round_mse[r].append(_mse(y_valid, _store(round_oof[r], valid_rows, student.predict(X_valid))))
                 first = 1 if "sample_rate" in self.fixed_params and len(round_mse) > 1 else 0
                 fold_seconds.append(time.perf_counter() - fold_started)
                 self.quickest_fold[family.name] = min(self.quickest_fold.get(family.name, math.inf), fold_seconds[-1])
@@ -207,7 +212,9 @@ class PseudoLabelObjective:
             if step + 1 < len(self.folds) and trial.should_prune():
                 self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 raise optuna.TrialPruned(f"pruned after fold {step}")
-        return self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
+        value = self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
+        self.out_of_fold[trial.number] = round_oof[_best_round(round_mse, first)]
+        return value
 
     def _fold_ends_in_time(self, family: ModelFamily, fold_seconds: list[float]) -> bool:
         """Whether the next fold is expected to end before the deadline."""
@@ -233,7 +240,7 @@ class PseudoLabelObjective:
         """Store the trial's scores as user attributes; return the CV RMSE of the best round from ``first`` on."""
         teacher_mse = round_mse[0]
         by_round = [math.sqrt(np.mean(m)) for m in round_mse]
-        best = first + int(np.argmin(by_round[first:]))
+        best = _best_round(round_mse, first)
         trial.set_user_attr("fold_rmse", [round(math.sqrt(m), 6) for m in round_mse[best]])
         trial.set_user_attr("supervised_fold_rmse", [round(math.sqrt(m), 6) for m in teacher_mse])
         trial.set_user_attr("supervised_cv_rmse", math.sqrt(np.mean(teacher_mse)))
@@ -242,6 +249,17 @@ class PseudoLabelObjective:
         trial.set_user_attr("n_pseudo_labeled", n_pseudo)
         trial.set_user_attr("fit_seconds", round(seconds, 3))
         return by_round[best]
+
+
+def _best_round(round_mse: list[list[float]], first: int) -> int:
+    """The round, from ``first`` on, with the lowest mean fold MSE."""
+    return first + int(np.argmin([np.mean(m) for m in round_mse[first:]]))
+
+
+def _store(out: np.ndarray, rows: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Write ``y_pred`` into ``out`` at ``rows``; return it as a flat float array."""
+    out[rows] = y_pred = np.asarray(y_pred, dtype="float64").ravel()
+    return y_pred
 
 
 def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,9 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from automl_pl.artifact import export_model
+from automl_pl.artifact import export_ensemble, export_model
 from automl_pl.data import FeatureSchema
+from automl_pl.ensemble import EnsembleRegressor
 from automl_pl.models import get_family
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, pseudo_label_settings
 from automl_pl.pseudo_label import PseudoLabelRegressor
@@ -39,16 +40,20 @@ class TuneResult:
 
     Attributes:
         study: the :class:`optuna.Study`; the same storage and name resume it.
-        best_estimator_: the best trial's :class:`PseudoLabelRegressor`, refitted on all
-            labelled rows plus the unlabelled pool (``None`` when ``refit=False``).
+        best_estimator_: the model to use, refitted on all labelled rows plus the unlabelled
+            pool: the best trial's :class:`PseudoLabelRegressor`, or an
+            :class:`~automl_pl.ensemble.EnsembleRegressor` of several trials' when that scored
+            better out of fold (``None`` when ``refit=False``).
         refit_time_: seconds the refit took.
         data: the prepared data the study ran on.
+        members_: ``{trial number: weight}`` of the trials ``best_estimator_`` was refitted from.
     """
 
     study: optuna.Study
-    best_estimator_: PseudoLabelRegressor | None
+    best_estimator_: PseudoLabelRegressor | EnsembleRegressor | None
     refit_time_: float
     data: PreparedData
+    members_: dict[int, float] = field(default_factory=dict)
 
     @property
     def best_trial(self) -> optuna.trial.FrozenTrial:
@@ -62,6 +67,15 @@ class TuneResult:
     @property
     def cv_rmse(self) -> float:
         return float(self.best_trial.value)
+
+    @property
+    def ensemble_cv_rmse(self) -> float | None:
+        """The ensemble's out-of-fold RMSE, or ``None`` without an ensemble.
+
+        The weights were chosen on the same predictions, so it is an optimistic estimate.
+        """
+        recorded = self.study.user_attrs.get("ensemble")
+        return recorded.get("cv_rmse") if isinstance(recorded, dict) and len(self.members_) > 1 else None
 
     @property
     def supervised_cv_rmse(self) -> float | None:
@@ -79,23 +93,43 @@ class TuneResult:
         if self.best_estimator_ is None:
             raise RuntimeError("this result was made with refit=False; call automl_pl.refit_best(...) to get a model to export")
         trial = self.best_trial
-        family = get_family(trial.params["model"])
+        weights = self.members_ or {trial.number: 1.0}
+        fitted = self.best_estimator_.estimators_ if len(weights) > 1 else [self.best_estimator_]
+        trials = self.study.get_trials(deepcopy=False)
+        members = [self._describe(trials[n], model) for n, model in zip(weights, fitted)]
         metadata = {
-            "family": family.name,
-            "params": {k: v for k, v in trial.params.items() if k != "model"},
-            **{k: getattr(self.best_estimator_, k) for k in PSEUDO_LABEL_PARAMS},  # as refitted
             "cv_rmse": self.cv_rmse,
             "supervised_cv_rmse": self.supervised_cv_rmse,
             "target": self.data.target_name,
             "rows": {
                 "labeled": len(self.data.X),
-                "pseudo_labeled": int(self.best_estimator_.n_pseudo_labeled_),
+                "pseudo_labeled": max(m.pop("pseudo_labeled") for m in members),
                 "unlabeled_pool": 0 if self.data.X_unlabeled is None else len(self.data.X_unlabeled),
             },
             "ignored_columns": list(ignored_columns),
             "study": {"name": self.study.study_name, "trial_number": trial.number},
         }
-        return export_model(self.best_estimator_, path, artifact_format=family.artifact_format, metadata=metadata)
+        if len(members) == 1:
+            family = get_family(trial.params["model"])
+            described = {k: v for k, v in members[0].items() if k not in ("trial_number", "cv_rmse")}
+            return export_model(self.best_estimator_, path, artifact_format=family.artifact_format,
+                                metadata={**described, **metadata})
+        metadata = {"family": "ensemble", **metadata, "ensemble_cv_rmse": self.ensemble_cv_rmse}
+        return export_ensemble([(model, get_family(m["family"]).artifact_format, weight, m)
+                                for model, m, weight in zip(fitted, members, weights.values())],
+                               path, metadata=metadata)
+
+    @staticmethod
+    def _describe(trial: optuna.trial.FrozenTrial, model: PseudoLabelRegressor) -> dict[str, Any]:
+        """What an artifact records of one refitted trial."""
+        return {
+            "family": trial.params["model"],
+            "params": {k: v for k, v in trial.params.items() if k != "model"},
+            **{k: getattr(model, k) for k in PSEUDO_LABEL_PARAMS},  # as refitted
+            "trial_number": trial.number,
+            "cv_rmse": trial.value,
+            "pseudo_labeled": int(model.n_pseudo_labeled_),
+        }
 
     def summary(self) -> str:
         """A few lines on the study and its best trial, for people."""
@@ -122,11 +156,13 @@ class TuneResult:
             gain = 100 * (self.cv_rmse / self.supervised_cv_rmse - 1)
             lines.append(f"  supervised CV RMSE {self.supervised_cv_rmse:.6g}  (same trial without pseudo-labels; {gain:+.1f}%)")
         lines.append(f"  parameters: {params}")
+        if len(self.members_) > 1:
+            trials = self.study.get_trials(deepcopy=False)
+            mix = ", ".join(f"#{n} {trials[n].params['model']} {w:.2f}" for n, w in self.members_.items())
+            lines.append(f"ensemble of {len(self.members_)} trials ({mix})")
+            lines.append(f"  out-of-fold RMSE   {self.ensemble_cv_rmse:.6g}  (weights chosen on it: optimistic)")
         if self.best_estimator_ is not None:
-            lines.append(
-                f"refit on {len(self.data.X)} labelled + {self.best_estimator_.n_pseudo_labeled_} pseudo-labelled rows "
-                f"in {self.refit_time_:.1f} s"
-            )
+            lines.append(f"refit on {len(self.data.X)} labelled rows and the unlabelled pool in {self.refit_time_:.1f} s")
         return "\n".join(lines)
 
 

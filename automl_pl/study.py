@@ -23,12 +23,21 @@ from threadpoolctl import threadpool_limits
 
 from automl_pl._version import __version__
 from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
+from automl_pl.ensemble import EnsembleRegressor
 from automl_pl.models import ModelFamily, get_family, resolve_families
 from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective, make_estimator
 from automl_pl.optimize import run_trials
 from automl_pl.pseudo_label import SELECTIONS
 from automl_pl.result import PreparedData, TuneResult
-from automl_pl.steering import KeepTimeForTheRefit, PseudoLabelTheBest, enqueue_starting_trials
+from automl_pl.steering import (
+    ENSEMBLE_ATTR,
+    ENSEMBLE_REFITS,
+    KeepTimeForTheRefit,
+    PseudoLabelTheBest,
+    enqueue_starting_trials,
+    record_ensemble,
+    recorded_ensemble,
+)
 from automl_pl.storage import HEARTBEAT_SECONDS, has_heartbeat, is_sqlite, open_storage, redact_url
 
 DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
@@ -53,6 +62,7 @@ def tune(
     refit: bool = True,
     worker: bool = False,
     heartbeat_seconds: int = HEARTBEAT_SECONDS,
+    ensemble: bool = True,
 ) -> TuneResult:
     """Tune model family, hyperparameters and pseudo-label settings jointly; refit the best.
 
@@ -84,6 +94,11 @@ def tune(
             does not refit: export once at the end with :func:`refit_best`. SQLite is refused.
         heartbeat_seconds: with a database storage URL, how often a running trial proves its
             process alive; one silent for 3 heartbeats is failed and queued again.
+        ensemble: refit a weighted ensemble of the best trials instead of the best alone, when
+            their out-of-fold predictions say it scores better (see :mod:`automl_pl.ensemble`).
+            The members are chosen among this call's completed trials, so that their refits fit
+            in the time left; the choice is recorded in the study (user attribute ``ensemble``),
+            where :func:`refit_best` finds it again.
 
     Returns:
         A :class:`TuneResult`.
@@ -116,7 +131,8 @@ def tune(
     )
     callbacks = [PseudoLabelTheBest(objective)]
     if end is not None and refit and not worker:
-        callbacks.append(KeepTimeForTheRefit(objective, end=end, cv=cv))
+        callbacks.append(KeepTimeForTheRefit(objective, end=end, cv=cv,
+                                             refits=ENSEMBLE_REFITS if ensemble else 1.0))
     if created or (not worker and not study.trials):  # one worker of many queues the starting trials
         enqueue_starting_trials(study, objective)
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
@@ -124,6 +140,12 @@ def tune(
                    show_progress_bar=show_progress_bar, callbacks=callbacks, wait_for_running=has_heartbeat(storage))
         if not refit or worker:
             return TuneResult(study, None, 0.0, data)
+        _check_refittable(study)
+        if ensemble:
+            seconds_left = None if end is None else end - time.monotonic()
+            record_ensemble(study, objective.out_of_fold, data.y, cv=cv, seconds_left=seconds_left)
+        else:
+            study.set_user_attr(ENSEMBLE_ATTR, None)
         return _refit(study, data, random_state=random_state, n_jobs=threads)
 
 
@@ -138,7 +160,9 @@ def refit_best(
 ) -> TuneResult:
     """Refit the best trial of an existing study on the data it was run on.
 
-    The study's own folds and seed are used; the data must be the study's.
+    The study's own folds and seed are used; the data must be the study's. If :func:`tune`
+    chose an ensemble of trials for the study (its user attribute ``ensemble``), that ensemble
+    is refitted instead.
 
     Raises:
         ValueError: no such study, or the data differ from the study's.
@@ -228,6 +252,24 @@ def make_folds(n_rows: int, *, cv: int, random_state: int) -> list[tuple[np.ndar
 
 
 def _refit(study: optuna.Study, data: PreparedData, *, random_state: int, n_jobs: int) -> TuneResult:
+    _check_refittable(study)
+    members = recorded_ensemble(study)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    estimators = [make_estimator(get_family(trials[n].params["model"]), trials[n].params, schema=data.schema,
+                                 random_state=random_state, n_jobs=n_jobs,
+                                 n_rounds=trials[n].user_attrs.get("best_n_rounds"))
+                  for n in members]
+    started = time.perf_counter()
+    if len(estimators) == 1:
+        model = estimators[0].fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
+    else:
+        model = EnsembleRegressor(estimators, weights=list(members.values()))
+        model.fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
+    return TuneResult(study, model, time.perf_counter() - started, data, members)
+
+
+def _check_refittable(study: optuna.Study) -> None:
+    """Raise a RuntimeError that says why, when ``study`` has no completed trial to refit."""
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
         reason = f" The last failure: {failed[-1].user_attrs.get('fail_reason', 'see the log')}" if failed else ""
@@ -235,13 +277,6 @@ def _refit(study: optuna.Study, data: PreparedData, *, random_state: int, n_jobs
             f"study {study.study_name!r} has no completed trial to refit ({len(study.trials)} trials in all). "
             f"Run more trials or allow more time.{reason}"
         )
-    best = study.best_trial
-    family = get_family(best.params["model"])
-    started = time.perf_counter()
-    model = make_estimator(family, best.params, schema=data.schema, random_state=random_state, n_jobs=n_jobs,
-                           n_rounds=best.user_attrs.get("best_n_rounds"))
-    model.fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
-    return TuneResult(study, model, time.perf_counter() - started, data)
 
 
 def _open_study(storage, study_name, *, data: PreparedData, cv: int, random_state: int, create: bool,

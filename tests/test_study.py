@@ -47,12 +47,12 @@ def small_data(make_data):
 
 @pytest.fixture(scope="module")
 def tuned(small_data, tmp_path_factory):
-    """One 6-trial study, shared by the tests that only read it."""
+    """One 6-trial study refitting its best trial alone, shared by the tests that only read it."""
     X, y, X_unlabeled = small_data
     folder = tmp_path_factory.mktemp("tuned")
     url = f"sqlite:///{folder}/study.db"
     result = tune(X, y, X_unlabeled=X_unlabeled, models=MODELS, n_trials=6, cv=3, storage=url, study_name="tiny",
-                  show_progress_bar=False, n_jobs=1)
+                  show_progress_bar=False, n_jobs=1, ensemble=False)
     return result, folder, url
 
 

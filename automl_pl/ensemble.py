@@ -1,0 +1,98 @@
+"""Ensembles of a study's best trials: greedy selection on out-of-fold predictions, and the fitted ensemble.
+
+The weights come from Caruana et al.'s ensemble selection ("Ensemble selection from
+libraries of models", ICML 2004), as auto-sklearn and AutoGluon use it: start empty, add
+(with replacement) the candidate that most lowers the ensemble's out-of-fold MSE, keep the
+best prefix. Each candidate's out-of-fold predictions come from the fold models its trial
+fitted anyway, so choosing costs no fit; only the chosen members are refitted.
+
+Knows nothing of Optuna: candidates are plain prediction columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+ENSEMBLE_ITERATIONS = 25
+"""Greedy steps of the selection: weights are multiples of 1/25 at the finest."""
+
+
+def select_weights(predictions: np.ndarray, y: np.ndarray, *, costs: Sequence[float] | None = None,
+                   budget: float | None = None, n_iterations: int = ENSEMBLE_ITERATIONS) -> np.ndarray:
+    """Greedy ensemble selection with replacement; the weight of each column of ``predictions``.
+
+    Args:
+        predictions: ``(n_rows, n_candidates)`` out-of-fold predictions.
+        y: the ``n_rows`` true targets.
+        costs: what adding each candidate costs (its refit seconds, say); once chosen, a
+            candidate costs nothing more to choose again.
+        budget: the most the chosen candidates' ``costs`` may add up to.
+        n_iterations: greedy steps.
+
+    Returns:
+        Non-negative weights summing to 1, those of the prefix of steps with the lowest
+        out-of-fold MSE. The first step picks the best single candidate (within budget).
+    """
+    predictions = np.asarray(predictions, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    n_candidates = predictions.shape[1]
+    costs = np.zeros(n_candidates) if costs is None else np.asarray(costs, dtype="float64")
+    counts = np.zeros(n_candidates)
+    total = np.zeros(len(y))  # sum of the chosen columns
+    spent, best_mse, best_counts = 0.0, np.inf, counts.copy()
+    for step in range(1, n_iterations + 1):
+        affordable = (counts > 0) | (budget is None or spent + costs <= budget)
+        if not affordable.any():
+            break
+        mse = np.mean(((total[:, None] + predictions) / step - y[:, None]) ** 2, axis=0)
+        mse[~affordable] = np.inf
+        pick = int(np.argmin(mse))
+        if counts[pick] == 0:
+            spent += costs[pick]
+        counts[pick] += 1
+        total += predictions[:, pick]
+        if mse[pick] < best_mse:
+            best_mse, best_counts = mse[pick], counts.copy()
+    if not best_counts.any():
+        raise ValueError("no candidate fits the budget")
+    return best_counts / best_counts.sum()
+
+
+class EnsembleRegressor(RegressorMixin, BaseEstimator):
+    """A weighted mean of regressors, each fitted on the same data.
+
+    Parameters
+    ----------
+    estimators : list of regressors
+        Cloned and fitted by ``fit``; never fitted themselves.
+    weights : list of float
+        One non-negative weight per estimator; they are normalised to sum to 1.
+
+    Attributes
+    ----------
+    estimators_ : list of regressors
+        The fitted clones.
+    weights_ : ndarray
+        The normalised weights.
+    """
+
+    def __init__(self, estimators: Sequence[object], *, weights: Sequence[float]) -> None:
+        self.estimators = estimators
+        self.weights = weights
+
+    def fit(self, X, y, **fit_params) -> EnsembleRegressor:
+        """Fit a clone of every estimator on ``(X, y)``; ``fit_params`` (``X_unlabeled``, say) go to each."""
+        weights = np.asarray(self.weights, dtype="float64")
+        if len(weights) != len(self.estimators) or len(weights) == 0 or (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(f"weights must be one non-negative number per estimator, not all 0; got {self.weights!r}")
+        self.weights_ = weights / weights.sum()
+        self.estimators_ = [clone(e).fit(X, y, **fit_params) for e in self.estimators]
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return sum(w * np.asarray(e.predict(X), dtype="float64").ravel() for w, e in zip(self.weights_, self.estimators_))
