@@ -41,6 +41,8 @@ fitted. Students rarely beat their own teacher by that much, and they cost ``1 +
 
 PSEUDO_WEIGHT_RANGE = (0.1, 1.0)
 MAX_ROUNDS = 5
+MAX_SKIPPED_TRIALS = 5
+"""Trials in a row stopped before their first fold, near the deadline, before the study ends (see ``deadline``)."""
 
 PSEUDO_LABEL_PARAMS = ("sample_rate", "selection", "pseudo_weight", "n_rounds")
 """The study's pseudo-label dimensions; ``model`` and the families' prefixed ones are the rest."""
@@ -92,7 +94,10 @@ class PseudoLabelObjective:
             that would not (by the trial's own folds so far, or for its first fold the
             quickest fold of its family yet) is not started: the trial is pruned and the
             deadline moved to now, so the study ends within its time budget rather than
-            after one more slow fold.
+            after one more slow fold. Only when a trial of a slow family is stopped before
+            its first fold, and a whole trial of the quickest family seen still fits, does
+            the study go on (for at most ``MAX_SKIPPED_TRIALS`` such trials in a row), so
+            that a slow draw near the end does not leave the rest of the budget idle.
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
             without the grid so any value in [0, 1] is exact.
 
@@ -133,6 +138,8 @@ class PseudoLabelObjective:
         self.fixed_params = dict(fixed_params or {})
         self.quickest_fold: dict[str, float] = {}
         """Seconds of the quickest fold (teachers and students) seen per family."""
+        self.skipped = 0
+        """Trials in a row stopped before their first fold while a quicker family still fitted."""
         self.out_of_fold: dict[int, np.ndarray] = {}
         """Per completed trial of this process (by number): each labelled row's prediction by the
         model of the round the trial chose, fitted without that row's fold. Ensembles are built from these."""
@@ -176,8 +183,11 @@ class PseudoLabelObjective:
                 if round_mse[0]:  # the folds already fitted still count, in the record and in fit_seconds
                     self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 trial.set_user_attr("pruned_by", "deadline")
-                self.deadline = min(self.deadline, time.monotonic())  # what is left is too short for a fold
+                self.skipped = 0 if step else self.skipped + 1
+                if step or self.skipped > MAX_SKIPPED_TRIALS or not self._a_quick_trial_fits():
+                    self.deadline = min(self.deadline, time.monotonic())  # what is left is too short for a fold
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
+            self.skipped = 0
             fold_started = time.perf_counter()
             X_train, y_train = self.X.iloc[train_rows], self.y[train_rows]
             X_valid, y_valid = self.X.iloc[valid_rows], self.y[valid_rows]
@@ -222,6 +232,11 @@ class PseudoLabelObjective:
             return True
         expected = float(np.mean(fold_seconds)) if fold_seconds else self.quickest_fold.get(family.name, 0.0)
         return time.monotonic() + expected <= self.deadline
+
+    def _a_quick_trial_fits(self) -> bool:
+        """Whether a whole trial of the quickest family seen yet would end before the deadline."""
+        quickest = min(self.quickest_fold.values(), default=math.inf)
+        return time.monotonic() + len(self.folds) * quickest <= self.deadline
 
     @staticmethod
     def _teacher_cannot_win(trial: optuna.Trial, teacher_mse: list[float], step: int) -> bool:

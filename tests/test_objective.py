@@ -337,6 +337,31 @@ def test_a_trial_whose_family_cannot_fit_a_fold_in_time_fits_nothing(id_data):
     assert study.trials[-1].state == TrialState.PRUNED and FIT_LOG == []
 
 
+def test_a_slow_draw_near_the_deadline_leaves_the_time_to_quicker_trials(id_data):
+    from automl_pl.objective import MAX_SKIPPED_TRIALS
+
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW, "recording": RECORDING})
+    study = optuna.create_study(direction="minimize")
+    for model in ("slow", "recording"):
+        study.enqueue_trial({"model": model, "sample_rate": 0.0})
+    study.optimize(objective, n_trials=2)  # no deadline: both families' folds are timed
+    deadline = objective.deadline = time.monotonic() + 60 * SLOW_FIT_SECONDS  # time for quick trials, not a slow one
+    objective.quickest_fold["slow"] = 100 * SLOW_FIT_SECONDS
+
+    for model in ["slow"] * MAX_SKIPPED_TRIALS + ["recording"]:
+        study.enqueue_trial({"model": model, "sample_rate": 0.0})
+    study.optimize(objective, n_trials=MAX_SKIPPED_TRIALS + 1)
+    states = [(t.params["model"], t.state) for t in study.trials[2:]]
+    assert states == [("slow", TrialState.PRUNED)] * MAX_SKIPPED_TRIALS + [("recording", TrialState.COMPLETE)]
+    assert objective.deadline == deadline  # the study goes on
+
+    for _ in range(MAX_SKIPPED_TRIALS + 1):  # but not for ever: slow draws in a row end it
+        study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
+    study.optimize(objective, n_trials=MAX_SKIPPED_TRIALS + 1)
+    assert objective.deadline <= time.monotonic()
+
+
 @pytest.mark.parametrize("selection", ["random", "confidence"])
 def test_confidence_teachers_and_later_rounds_stay_inside_the_fold(id_data, selection):
     X, y, X_unlabeled, schema = id_data
