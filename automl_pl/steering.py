@@ -25,7 +25,7 @@ from automl_pl.objective import PSEUDO_LABEL_PARAMS, PseudoLabelObjective
 
 TUTORIAL_SAMPLE_RATE = 0.3
 REFIT_MARGIN = 1.25
-ENSEMBLE_REFITS = 3.0
+ENSEMBLE_REFITS = 1.5
 """With an ensemble, the time kept for the refit is this many refits of the best trial; the
 members are chosen so that their refits together fit in what is left."""
 ENSEMBLE_CANDIDATES = 20
@@ -33,6 +33,9 @@ ENSEMBLE_CANDIDATES = 20
 ENSEMBLE_ATTR = "ensemble"
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
+SECOND_FAMILIES = ("catboost",)
+"""Whose defaults a new study tries next, without pseudo-labels, when it may choose them: a
+different kind of booster, often the best on categorical data, and too slow at random settings."""
 
 
 def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective) -> None:
@@ -40,6 +43,8 @@ def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective
 
     The first two trials answer the tutorial's question at once (do pseudo-labels help
     this model?) and give the sampler and the pruner a good reference, however short the budget.
+    Then the defaults of ``SECOND_FAMILIES`` the study may choose, without pseudo-labels (if it
+    becomes the best, :class:`PseudoLabelTheBest` tries it with them).
     """
     families, fixed = objective.families, objective.fixed_params
     n_rows = len(objective.folds[0][0])
@@ -52,6 +57,9 @@ def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective
         return
     _enqueue(study, {"model": name, **params, "sample_rate": 0.0}, fixed)
     _enqueue_pseudo_variant(study, objective, {"model": name, **params}, sample_rate=TUTORIAL_SAMPLE_RATE)
+    if "model" not in fixed:
+        for second in (n for n in SECOND_FAMILIES if n in families and n != name):
+            _enqueue(study, {"model": second, **starting_params(families[second], n_rows), "sample_rate": 0.0}, fixed)
 
 
 def _enqueue(study: optuna.Study, params: Mapping[str, Any], fixed: Mapping[str, Any]) -> None:

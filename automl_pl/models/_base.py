@@ -33,6 +33,10 @@ class ModelFamily:
             (needed to weigh pseudo-labelled rows less).
         defaults: a known-good starting configuration (prefixed names), tried first
             by a new study; clipped into the data-size-aware bounds by :func:`starting_params`.
+        work: ``work(params)``, how much fitting a configuration does relative to others
+            of the family (trees times leaves, say), or ``None`` when it hardly varies. With
+            it, the time of one configuration's folds foretells another's, so a study near
+            its deadline does not start a trial it cannot finish.
     """
 
     name: str
@@ -44,6 +48,7 @@ class ModelFamily:
     requires: str | None = None
     sample_weight: bool = True
     defaults: Mapping[str, Any] | None = None
+    work: Callable[[Mapping[str, Any]], float] | None = None
 
     def is_available(self) -> bool:
         """Whether the library the family needs can be imported."""

@@ -28,7 +28,8 @@ def _forest_family(name: str, prefix: str, estimator_class: type, relative_cost:
         model = estimator_class(**family.own_params(params), random_state=random_state, n_jobs=n_jobs)
         return Pipeline([("encode", ordinal(schema, impute=True)), ("model", model)])
 
-    family = ModelFamily(name=name, prefix=prefix, suggest=suggest, build=build, relative_cost=relative_cost)
+    family = ModelFamily(name=name, prefix=prefix, suggest=suggest, build=build, relative_cost=relative_cost,
+                         work=lambda p: p[f"{prefix}n_estimators"] * p[f"{prefix}max_features"])
     return family
 
 

@@ -33,4 +33,5 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     return Pipeline([("encode", ordinal(schema, impute=True)), ("model", model)])
 
 
-FAMILY = ModelFamily(name="gradient_boosting", prefix=PREFIX, suggest=suggest, build=build, relative_cost=8.0)
+FAMILY = ModelFamily(name="gradient_boosting", prefix=PREFIX, suggest=suggest, build=build, relative_cost=8.0,
+                     work=lambda p: p["gb_n_estimators"] * 2 ** p["gb_max_depth"] * p["gb_subsample"])

@@ -44,4 +44,4 @@ DEFAULTS = {  # XGBoost's defaults, with a slower learning rate and more trees
 }
 
 FAMILY = ModelFamily(name="xgboost", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.6, defaults=DEFAULTS,
-                     artifact_format="xgboost", requires="xgboost")
+                     work=lambda p: p["xgb_n_estimators"] * 2 ** p["xgb_max_depth"], artifact_format="xgboost", requires="xgboost")
