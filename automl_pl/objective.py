@@ -20,7 +20,7 @@ from sklearn.base import clone
 
 from automl_pl.data import FeatureSchema
 from automl_pl.models import ModelFamily, build_model
-from automl_pl.pseudo_label import SELECTIONS, PseudoLabelRegressor
+from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor
 
 SAMPLE_RATE_STEPS = (0.05, 0.01, 0.005, 0.001)
 """Candidate grids of the ``sample_rate`` dimension, coarsest first; the coarsest giving
@@ -90,14 +90,15 @@ class PseudoLabelObjective:
         folds: ``(train_rows, validation_rows)`` position pairs, shared by all trials.
         random_state: seeds each fold's model and pseudo-label draw.
         n_jobs: threads for each model.
-        deadline: a :func:`time.monotonic` time by which every fold must end. A fold
-            that would not (by the trial's own folds so far, or for its first fold the
-            quickest fold of its family yet) is not started: the trial is pruned and the
-            deadline moved to now, so the study ends within its time budget rather than
-            after one more slow fold. Only when a trial of a slow family is stopped before
-            its first fold, and a whole trial of the quickest family seen still fits, does
-            the study go on (for at most ``MAX_SKIPPED_TRIALS`` such trials in a row), so
-            that a slow draw near the end does not leave the rest of the budget idle.
+        deadline: a :func:`time.monotonic` time by which every fold must end. A trial
+            whose remaining folds would not all end by then (by its own folds so far, or
+            before its first fold by the quickest fold of its family yet, scaled by the rows
+            and the ``work`` it will fit, or of the other families scaled by ``relative_cost``) is pruned instead of starting the next fold: a trial
+            that cannot finish cannot become the best. A trial cut after a fold moves the
+            deadline to now, so the study ends within its time budget. One stopped before its
+            first fold ends the study only when no whole trial of the quickest family seen
+            still fits, or after ``MAX_SKIPPED_TRIALS`` such trials in a row: a slow draw
+            near the end does not leave the rest of the budget idle.
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
             without the grid so any value in [0, 1] is exact.
 
@@ -136,8 +137,10 @@ class PseudoLabelObjective:
         self.n_jobs = n_jobs
         self.deadline = deadline
         self.fixed_params = dict(fixed_params or {})
-        self.quickest_fold: dict[str, float] = {}
-        """Seconds of the quickest fold (teachers and students) seen per family."""
+        self.seconds_per_row: dict[str, float] = {}
+        """Per family, the quickest fold seen (teachers and students) in seconds per row fitted."""
+        self.seconds_per_work: dict[str, float] = {}
+        """Per family with a ``work`` measure, the same per row and per unit of its configuration's work."""
         self.skipped = 0
         """Trials in a row stopped before their first fold while a quicker family still fitted."""
         self.out_of_fold: dict[int, np.ndarray] = {}
@@ -178,8 +181,10 @@ class PseudoLabelObjective:
         n_pseudo = 0
         started = time.perf_counter()
         fold_seconds: list[float] = []
+        fitted_rows = self.fitted_rows(trial.params)
+        work = family.work(trial.params) if family.work is not None else None
         for step, (train_rows, valid_rows) in enumerate(self.folds):
-            if not self._fold_ends_in_time(family, fold_seconds):
+            if not self._rest_ends_in_time(family, fitted_rows, work, fold_seconds):
                 if round_mse[0]:  # the folds already fitted still count, in the record and in fit_seconds
                     self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 trial.set_user_attr("pruned_by", "deadline")
@@ -210,7 +215,7 @@ class PseudoLabelObjective:
                     round_mse[r].append(_mse(y_valid, _store(round_oof[r], valid_rows, student.predict(X_valid))))
                 first = 1 if "sample_rate" in self.fixed_params and len(round_mse) > 1 else 0
                 fold_seconds.append(time.perf_counter() - fold_started)
-                self.quickest_fold[family.name] = min(self.quickest_fold.get(family.name, math.inf), fold_seconds[-1])
+                self._time_fold(family, fold_seconds[-1], fitted_rows, work)
             except optuna.TrialPruned:
                 raise
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
@@ -226,16 +231,45 @@ class PseudoLabelObjective:
         self.out_of_fold[trial.number] = round_oof[_best_round(round_mse, first)]
         return value
 
-    def _fold_ends_in_time(self, family: ModelFamily, fold_seconds: list[float]) -> bool:
-        """Whether the next fold is expected to end before the deadline."""
+    def fitted_rows(self, params: Mapping[str, Any]) -> float:
+        """About how many rows one fold of a trial with ``params`` fits: teachers and students together."""
+        n_train = len(self.folds[0][0])
+        settings = pseudo_label_settings(params)
+        n_pseudo = 0 if self.X_unlabeled is None else math.floor(settings["sample_rate"] * len(self.X_unlabeled))
+        if n_pseudo == 0:
+            return n_train
+        # CONFIDENCE_TEACHERS extra teachers, each on (k - 1) / k of the rows with k = CONFIDENCE_TEACHERS
+        extra_teachers = (CONFIDENCE_TEACHERS - 1) * n_train if settings["selection"] == "confidence" else 0
+        return n_train + extra_teachers + settings["n_rounds"] * (n_train + n_pseudo)
+
+    def _rest_ends_in_time(self, family: ModelFamily, fitted_rows: float, work: float | None,
+                           fold_seconds: list[float]) -> bool:
+        """Whether the trial's remaining folds are expected to end before the deadline."""
         if self.deadline is None:
             return True
-        expected = float(np.mean(fold_seconds)) if fold_seconds else self.quickest_fold.get(family.name, 0.0)
-        return time.monotonic() + expected <= self.deadline
+        per_fold = float(np.mean(fold_seconds)) if fold_seconds else self._expected_fold(family, fitted_rows, work)
+        return time.monotonic() + (len(self.folds) - len(fold_seconds)) * per_fold <= self.deadline
+
+    def _time_fold(self, family: ModelFamily, seconds: float, fitted_rows: float, work: float | None) -> None:
+        self.seconds_per_row[family.name] = min(self.seconds_per_row.get(family.name, math.inf), seconds / fitted_rows)
+        if work:
+            self.seconds_per_work[family.name] = min(self.seconds_per_work.get(family.name, math.inf),
+                                                     seconds / fitted_rows / work)
+
+    def _expected_fold(self, family: ModelFamily, fitted_rows: float, work: float | None) -> float:
+        """Seconds a fold of a new trial should take, from the quickest folds seen: of the same family, per
+        row and unit of work; else per row; for a family not seen yet, the others' per row scaled by
+        ``relative_cost`` (the slowest of them for their cost: a guess errs on the safe side); 0 before any fold."""
+        if work and family.name in self.seconds_per_work:
+            return self.seconds_per_work[family.name] * fitted_rows * work
+        if family.name in self.seconds_per_row:
+            return self.seconds_per_row[family.name] * fitted_rows
+        per_cost = [rate / self.families[name].relative_cost for name, rate in self.seconds_per_row.items()]
+        return max(per_cost, default=0.0) * family.relative_cost * fitted_rows
 
     def _a_quick_trial_fits(self) -> bool:
-        """Whether a whole trial of the quickest family seen yet would end before the deadline."""
-        quickest = min(self.quickest_fold.values(), default=math.inf)
+        """Whether a whole supervised trial of the quickest family seen yet would end before the deadline."""
+        quickest = min(self.seconds_per_row.values(), default=math.inf) * len(self.folds[0][0])
         return time.monotonic() + len(self.folds) * quickest <= self.deadline
 
     @staticmethod

@@ -322,6 +322,51 @@ def test_a_fold_that_would_end_after_the_deadline_is_not_started(id_data):
     assert objective.deadline <= time.monotonic()  # the budget is spent: the study stops starting trials
 
 
+def test_a_trial_that_cannot_finish_its_folds_in_time_stops_after_the_first(id_data):
+    """Time for 2.5 of its 3 folds: after the first, the other 2 cannot both end, so neither is started."""
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW})
+    objective.deadline = time.monotonic() + 2.5 * SLOW_FIT_SECONDS
+    study = optuna.create_study(direction="minimize")
+    study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
+    study.optimize(objective, n_trials=1)
+    assert CV == 3 and study.trials[0].state == TrialState.PRUNED and len(FIT_LOG) == 1
+
+
+def test_rows_fitted_per_fold_grow_with_pseudo_labels_teachers_and_rounds(id_data):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
+    n_train, n_pool = len(objective.folds[0][0]), len(X_unlabeled)
+    pseudo = math.floor(0.5 * n_pool)
+    assert objective.fitted_rows({"sample_rate": 0.0}) == n_train
+    assert objective.fitted_rows({"sample_rate": 0.5, **RANDOM_ONE_ROUND}) == 2 * n_train + pseudo
+    assert objective.fitted_rows({"sample_rate": 0.5, "selection": "random", "pseudo_weight": 1.0,
+                                  "n_rounds": 3}) == n_train + 3 * (n_train + pseudo)
+    assert objective.fitted_rows({"sample_rate": 0.5, "selection": "confidence", "pseudo_weight": 1.0,
+                                  "n_rounds": 1}) == 4 * n_train + pseudo  # two more teachers' worth of rows
+
+
+def test_a_family_not_seen_yet_is_timed_by_the_others_and_its_relative_cost(id_data):
+    import dataclasses
+
+    X, y, X_unlabeled, schema = id_data
+    heavy = dataclasses.replace(SLOW, name="heavy", relative_cost=20.0)
+    objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING, "slow": SLOW, "heavy": heavy})
+    assert objective._expected_fold(heavy, 100, None) == 0.0  # nothing timed yet: no guess
+    objective.seconds_per_row.update(recording=1e-5, slow=4e-5)  # both of relative cost 1
+    assert objective._expected_fold(heavy, 100, None) == pytest.approx(100 * 20 * 4e-5)  # the slower, scaled
+    assert objective._expected_fold(SLOW, 100, None) == pytest.approx(100 * 4e-5)  # a family seen: by itself
+
+
+def test_a_configuration_is_timed_by_its_work(id_data):
+    """Twice the trees take twice the time: the fold of a heavier configuration is foreseen."""
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW})
+    objective._time_fold(SLOW, 2.0, 100, 50)  # a fold of 100 rows at work 50 took 2 s
+    assert objective._expected_fold(SLOW, 100, 500) == pytest.approx(20.0)
+    assert objective._expected_fold(SLOW, 200, None) == pytest.approx(4.0)  # without work: by rows only
+
+
 def test_a_trial_whose_family_cannot_fit_a_fold_in_time_fits_nothing(id_data):
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW, "recording": RECORDING})
@@ -329,7 +374,7 @@ def test_a_trial_whose_family_cannot_fit_a_fold_in_time_fits_nothing(id_data):
     for model in ("slow", "recording", "slow"):
         study.enqueue_trial({"model": model, "sample_rate": 0.0})
     study.optimize(objective, n_trials=2)  # no deadline: every fold runs and is timed
-    assert objective.quickest_fold["slow"] >= SLOW_FIT_SECONDS
+    assert objective.seconds_per_row["slow"] * objective.fitted_rows({"sample_rate": 0.0}) >= SLOW_FIT_SECONDS
     FIT_LOG.clear()
 
     objective.deadline = time.monotonic() + 0.5 * SLOW_FIT_SECONDS
@@ -347,7 +392,7 @@ def test_a_slow_draw_near_the_deadline_leaves_the_time_to_quicker_trials(id_data
         study.enqueue_trial({"model": model, "sample_rate": 0.0})
     study.optimize(objective, n_trials=2)  # no deadline: both families' folds are timed
     deadline = objective.deadline = time.monotonic() + 60 * SLOW_FIT_SECONDS  # time for quick trials, not a slow one
-    objective.quickest_fold["slow"] = 100 * SLOW_FIT_SECONDS
+    objective.seconds_per_row["slow"] *= 100
 
     for model in ["slow"] * MAX_SKIPPED_TRIALS + ["recording"]:
         study.enqueue_trial({"model": model, "sample_rate": 0.0})
