@@ -22,6 +22,7 @@ A spec has three tables::
     seed = 0
     models = ["lightgbm", "xgboost"]   # default: every installed family
     fixed_params = { sample_rate = 0.0 }   # optional: dimensions held at a value
+    ensemble = true              # refit an ensemble of the best trials when it scores better
 
     [export]
     dir = "../models/bigmart"    # optional: where `run` exports the best model
@@ -50,7 +51,7 @@ class SpecError(ValueError):
 
 _KEYS = {
     "data": {"labeled", "unlabeled", "target", "drop", "dataset", "labeled_fraction"},
-    "study": {"name", "storage", "heartbeat_seconds", "n_trials", "timeout", "cv", "seed", "models", "fixed_params"},
+    "study": {"name", "storage", "heartbeat_seconds", "n_trials", "timeout", "cv", "seed", "models", "fixed_params", "ensemble"},
     "export": {"dir"},
 }
 
@@ -75,6 +76,7 @@ class StudySpec:
     seed: int = 0
     models: tuple[str, ...] | None = None
     fixed_params: dict[str, Any] | None = None
+    ensemble: bool = True
     export_dir: Path | None = None
 
 
@@ -157,6 +159,7 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
         seed=seed,
         models=None if models is None else tuple(models),
         fixed_params=fixed_params,
+        ensemble=get(study, "ensemble", bool, True),
         export_dir=None if export_dir is None else (here / export_dir).resolve(),
     )
 

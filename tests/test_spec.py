@@ -43,10 +43,14 @@ dir = "out/model"
     assert spec.study_name == "s"
     assert spec.storage == f"sqlite:///{tmp_path / 's.db'}"
     assert spec.export_dir == tmp_path / "out" / "model"
-    assert (spec.n_trials, spec.cv, spec.timeout) == (7, 3, None)
+    assert (spec.n_trials, spec.cv, spec.timeout, spec.ensemble) == (7, 3, None, True)
     X, y, X_unlabeled = load_data(spec)
     assert list(X.columns) == ["a", "c"] and list(X_unlabeled.columns) == ["a", "c"]
     assert y.tolist() == [1.0, 2.0, 3.0, 5.0]
+
+
+def test_ensemble_can_be_turned_off(tmp_path):
+    assert load_spec(write(tmp_path, '[data]\ndataset = "tips"\n[study]\nensemble = false\n')).ensemble is False
 
 
 def test_relative_sqlite_storage_is_relative_to_the_spec(tmp_path):
@@ -69,6 +73,7 @@ def test_dataset_spec_hides_labels(tmp_path):
         ('[data]\ndataset = "tips"\n[study]\nntrials = 3\n', "unknown key(s) ['ntrials']"),
         ('[data]\ndataset = "tips"\n[study]\nn_trials = "ten"\n', "n_trials must be int"),
         ('[data]\ndataset = "tips"\n[study]\ncv = 1\n', "cv >= 2"),
+        ('[data]\ndataset = "tips"\n[study]\nensemble = "yes"\n', "ensemble must be bool"),
         ('[data]\nlabeled = "a.csv"\n', "needs target"),
         ("[study]\n", "needs either labeled"),
         ('[data]\ndataset = "nope"\n', None),
