@@ -4,7 +4,7 @@ An artifact directory holds:
 
 * the student model in its library's own format: XGBoost UBJSON (``model.ubj``),
   LightGBM text (``model.txt``), CatBoost ``model.cbm``, or skops (``model.skops``)
-  for scikit-learn pipelines, loaded with an allow-list of scikit-learn types; an
+  for scikit-learn pipelines (see :mod:`automl_pl.model_files`); an
   ensemble holds one such file per member (``member0_model.cbm``, ...);
 * ``metadata.json``: family, parameters, scores, rows used, the feature schema
   (names, kinds, categories), library versions, the study and trial, the SHA-256
@@ -23,11 +23,9 @@ import json
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -37,6 +35,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from automl_pl import model_files
 from automl_pl._files import default_mode
 from automl_pl._version import __version__
 from automl_pl.data import FeatureSchema
@@ -47,24 +46,6 @@ FORMAT_VERSION = 2
 when they are one, so that older readers still read single models)."""
 ENSEMBLE = "ensemble"
 METADATA_FILE = "metadata.json"
-
-PARSE_TIMEOUT_SECONDS = 120
-_MODEL_FILES = {"xgboost": "model.ubj", "lightgbm": "model.txt", "catboost": "model.cbm", "skops": "model.skops"}
-_MODEL_LIBRARIES = {"xgboost": ["xgboost"], "lightgbm": ["lightgbm"], "catboost": ["catboost"],
-                    "skops": ["scikit-learn", "skops"]}
-# Beyond skops' own defaults (scikit-learn estimators), exactly the types our pipelines hold.
-# tests/test_artifact.py round-trips every skops family, so a new type here fails loudly, not silently.
-_SKOPS_TRUSTED_TYPES = frozenset({
-    "numpy.dtype",
-    "functools.partial",  # wraps check_array below; any other function it wrapped would be refused on its own
-    "sklearn.utils.validation.check_array",
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-})
 
 
 class ArtifactError(ValueError):
@@ -156,9 +137,9 @@ def export_ensemble(members: Sequence[tuple[Any, str, float, Mapping[str, Any]]]
 
 
 def _model_file(artifact_format: str) -> str:
-    if artifact_format not in _MODEL_FILES:
-        raise ValueError(f"unknown artifact format {artifact_format!r}; valid: {sorted(_MODEL_FILES)}")
-    return _MODEL_FILES[artifact_format]
+    if artifact_format not in model_files.FILE_NAMES:
+        raise ValueError(f"unknown artifact format {artifact_format!r}; valid: {sorted(model_files.FILE_NAMES)}")
+    return model_files.FILE_NAMES[artifact_format]
 
 
 def _write(path: str | os.PathLike, models: Sequence[tuple[Any, str, str]], metadata: Mapping[str, Any], *,
@@ -179,7 +160,7 @@ def _write(path: str | os.PathLike, models: Sequence[tuple[Any, str, str]], meta
         raise ArtifactError(f"cannot write the model to {path}: {exc.strerror or exc}. Choose a writable directory.") from None
     try:
         for estimator, artifact_format, model_file in models:
-            _SAVERS[artifact_format](estimator.estimator_[-1], staging / model_file)
+            model_files.SAVERS[artifact_format](estimator.estimator_[-1], staging / model_file)
         document = {
             "format": FORMAT,
             "format_version": format_version,
@@ -211,7 +192,8 @@ def load_model(path: str | os.PathLike, *, isolate_parser: bool = True) -> Expor
     The SHA-256 hashes catch accidental damage. Someone who changes a booster's model file on
     purpose can recompute them, and the boosters' native parsers abort the whole process on
     some malformed files; so with ``isolate_parser`` (the default) a booster's file is first
-    loaded and asked for one prediction in a child process, and a parser that fails or crashes
+    loaded and asked for one prediction in a child process
+    (:func:`automl_pl.model_files.check_in_child`), and a parser that fails or crashes
     there becomes an ArtifactError here.
     That costs one short-lived process per load; pass ``False`` for files you trust.
 
@@ -232,12 +214,12 @@ def load_model(path: str | os.PathLike, *, isolate_parser: bool = True) -> Expor
     members = []
     for entry in model_entries(metadata):
         artifact_format, file = entry["artifact_format"], path / entry["model_file"]
-        if isolate_parser and artifact_format in _PARSE_CHECKS:
-            _parse_in_child(artifact_format, file)
         try:
-            members.append((float(entry["weight"]), _LOADERS[artifact_format](file)))
-        except ArtifactError:
-            raise
+            if isolate_parser:
+                model_files.check_in_child(artifact_format, file)
+            members.append((float(entry["weight"]), model_files.LOADERS[artifact_format](file)))
+        except model_files.RefusedModelFile as exc:
+            raise ArtifactError(f"cannot read the model file {file}: {exc}. Re-export the model.") from None
         except Exception as exc:
             raise ArtifactError(f"cannot read the model file {file}: {exc}. Re-export the model.") from None
     return ExportedModel(members, schema, metadata)
@@ -250,31 +232,6 @@ def model_entries(metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
                  "weight": 1.0}]
     members = metadata.get("members")
     return [dict(m) for m in members] if isinstance(members, list) and all(isinstance(m, dict) for m in members) else []
-
-
-def _parse_in_child(artifact_format: str, file: Path) -> None:
-    """Load ``file`` with its booster and predict one row, in a child process; ArtifactError if that fails or crashes."""
-    try:
-        child = subprocess.run([sys.executable, "-c", _PARSE_CHECKS[artifact_format], str(file)], capture_output=True,
-                               text=True, errors="replace", timeout=PARSE_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        raise ArtifactError(f"cannot read the model file {file}: its parser ran over {PARSE_TIMEOUT_SECONDS} s. "
-                            "Re-export the model.") from None
-    if child.returncode != 0:
-        how = f"crashed (signal {-child.returncode})" if child.returncode < 0 else "failed"
-        last = (child.stderr.strip().splitlines() or [""])[-1][:300]
-        detail = f": {last}" if last and child.returncode > 0 else ""
-        raise ArtifactError(f"cannot read the model file {file}: the {artifact_format} parser {how}{detail}. "
-                            "Re-export the model.")
-
-
-_PARSE_CHECKS = {  # only the booster is imported: the check costs about a second
-    "xgboost": "import sys, numpy, xgboost; b = xgboost.Booster(); b.load_model(sys.argv[1]); "
-               "b.inplace_predict(numpy.zeros((1, b.num_features())))",
-    "lightgbm": "import sys, numpy, lightgbm; b = lightgbm.Booster(model_file=sys.argv[1]); "
-                "b.predict(numpy.zeros((1, b.num_feature())))",
-    "catboost": "import sys, catboost; catboost.CatBoost().load_model(sys.argv[1], format='cbm')",
-}
 
 
 def read_metadata(path: Path) -> dict[str, Any]:
@@ -306,7 +263,7 @@ def read_metadata(path: Path) -> dict[str, Any]:
     entries = model_entries(metadata)
     if (not entries or not isinstance(files, dict)
             or not all(isinstance(n, str) and isinstance(d, str) and _is_plain_name(n) for n, d in files.items())
-            or not all(e.get("artifact_format") in _LOADERS and isinstance(e.get("model_file"), str)
+            or not all(e.get("artifact_format") in model_files.LOADERS and isinstance(e.get("model_file"), str)
                        and e["model_file"] in files and _is_weight(e.get("weight")) for e in entries)):
         raise ArtifactError(f"{path / METADATA_FILE} does not describe a readable model. Re-export the model.")
     for name in files:
@@ -387,7 +344,7 @@ def _is_plain_name(name: str) -> bool:
 
 
 def _versions(artifact_formats: Sequence[str]) -> dict[str, str]:
-    names = ["numpy", "pandas", "scikit-learn", *(n for f in artifact_formats for n in _MODEL_LIBRARIES[f])]
+    names = ["numpy", "pandas", "scikit-learn", *(n for f in artifact_formats for n in model_files.LIBRARIES[f])]
     found = {"python": platform.python_version()}
     for name in dict.fromkeys(names):
         try:
@@ -399,7 +356,7 @@ def _versions(artifact_formats: Sequence[str]) -> dict[str, str]:
 
 def _warn_on_version_change(metadata: Mapping[str, Any]) -> None:
     recorded = metadata.get("versions", {})
-    for name in dict.fromkeys(n for e in model_entries(metadata) for n in _MODEL_LIBRARIES[e["artifact_format"]]):
+    for name in dict.fromkeys(n for e in model_entries(metadata) for n in model_files.LIBRARIES[e["artifact_format"]]):
         try:
             installed = version(name)
         except PackageNotFoundError:
@@ -411,59 +368,3 @@ def _warn_on_version_change(metadata: Mapping[str, Any]) -> None:
                 UserWarning,
                 stacklevel=3,
             )
-
-
-def _save_xgboost(model: Any, file: Path) -> None:
-    model.save_model(file)
-
-
-def _save_lightgbm(model: Any, file: Path) -> None:
-    model.booster_.save_model(file)
-
-
-def _save_catboost(model: Any, file: Path) -> None:
-    model.save_model(str(file), format="cbm")
-
-
-def _save_skops(model: Any, file: Path) -> None:
-    import skops.io
-
-    skops.io.dump(model, file)
-
-
-def _load_xgboost(file: Path) -> Any:
-    from xgboost import XGBRegressor
-
-    model = XGBRegressor()
-    model.load_model(file)
-    return model
-
-
-def _load_lightgbm(file: Path) -> Any:
-    import lightgbm
-
-    return lightgbm.Booster(model_file=file)
-
-
-def _load_catboost(file: Path) -> Any:
-    from catboost import CatBoostRegressor
-
-    return CatBoostRegressor().load_model(str(file), format="cbm")
-
-
-def _load_skops(file: Path) -> Any:
-    import skops.io
-
-    types = skops.io.get_untrusted_types(file=file)
-    refused = [t for t in types if t not in _SKOPS_TRUSTED_TYPES]
-    if refused:
-        raise ArtifactError(f"{file} contains types outside the allow-list ({refused[:5]}); refusing to load it.")
-    return skops.io.load(file, trusted=types)
-
-
-_SAVERS: dict[str, Callable[[Any, Path], None]] = {
-    "xgboost": _save_xgboost, "lightgbm": _save_lightgbm, "catboost": _save_catboost, "skops": _save_skops,
-}
-_LOADERS: dict[str, Callable[[Path], Any]] = {
-    "xgboost": _load_xgboost, "lightgbm": _load_lightgbm, "catboost": _load_catboost, "skops": _load_skops,
-}

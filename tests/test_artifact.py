@@ -250,7 +250,7 @@ def test_reexport_replaces_the_artifact_cleanly(tmp_path, X, y, X_unlabeled, new
 @pytest.mark.parametrize("interruption", [KeyboardInterrupt, OSError])
 def test_an_interrupted_export_leaves_the_old_artifact_and_nothing_else(ridge_artifact, X, y, X_unlabeled, new_rows,
                                                                        monkeypatch, interruption):
-    from automl_pl import artifact
+    from automl_pl import model_files
 
     path, expected = ridge_artifact
     lgbm, _ = _fit("lightgbm", X, y, X_unlabeled)
@@ -259,7 +259,7 @@ def test_an_interrupted_export_leaves_the_old_artifact_and_nothing_else(ridge_ar
         file.write_bytes(b"half a model")
         raise interruption("stopped mid-write")
 
-    monkeypatch.setitem(artifact._SAVERS, "lightgbm", save_half_then_stop)
+    monkeypatch.setitem(model_files.SAVERS, "lightgbm", save_half_then_stop)
     with pytest.raises(interruption):
         _export(lgbm, path, "lightgbm")
     assert sorted(os.listdir(path.parent)) == ["model"]  # no staging directory left

@@ -88,9 +88,9 @@ def rehash(path: Path) -> None:
 
 @pytest.mark.parametrize("deliberate", [False, True], ids=["accidental", "deliberate"])
 def test_corrupted_artifacts_load_cleanly_or_not_at_all(artifact, deliberate, tmp_path, new_rows, monkeypatch):
-    from automl_pl import artifact as artifact_module
+    from automl_pl import model_files
 
-    monkeypatch.setattr(artifact_module, "PARSE_TIMEOUT_SECONDS", 10)  # some damage sends LightGBM's parser looping
+    monkeypatch.setattr(model_files, "PARSE_TIMEOUT_SECONDS", 10)  # some damage sends LightGBM's parser looping
     rng = np.random.default_rng(1 + deliberate)
     native = not (artifact / "model.skops").exists()
     for case in range(DELIBERATE_NATIVE_CASES if deliberate and native else CASES_PER_KIND):
