@@ -65,6 +65,14 @@ def test_family_is_well_described(name):
     trial, _ = _suggest(family, 200)
     own = family.own_params({"model": name, "sample_rate": 0.3, **trial.params})
     assert set(own) == {key[len(family.prefix):] for key in trial.params}
+    if family.work is not None:  # a positive measure, larger for a larger configuration of the same family
+        assert family.work(trial.params) > 0
+        bigger = {k: v * 2 if k in _SIZE_PARAMS else v for k, v in trial.params.items()}
+        assert family.work(bigger) > family.work(trial.params)
+
+
+_SIZE_PARAMS = {"lgbm_n_estimators", "xgb_n_estimators", "cb_iterations", "rf_n_estimators", "et_n_estimators",
+                "gb_n_estimators", "hgb_max_iter"}
 
 
 def test_prefixes_do_not_collide():
