@@ -307,30 +307,21 @@ SLOW_FIT_SECONDS = 0.1
 SLOW = _family("slow", SlowRegressor)
 
 
-def test_a_fold_that_would_end_after_the_deadline_is_not_started(id_data):
-    """The trial's own first fold says how long the next takes: with 1.5 folds' time, only one runs."""
+@pytest.mark.parametrize("folds_of_time", [1.5, 2.5], ids=["next_fold_too_long", "remaining_folds_too_long"])
+def test_a_trial_that_cannot_finish_its_folds_in_time_stops_after_the_first(id_data, folds_of_time):
+    """The trial's own first fold says how long the others take. With 1.5 folds' time the next
+    cannot end; with 2.5 of its 3 folds' time the other 2 cannot both end: either way none is started."""
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW})
-    objective.deadline = time.monotonic() + 1.5 * SLOW_FIT_SECONDS
+    objective.deadline = time.monotonic() + folds_of_time * SLOW_FIT_SECONDS
     study = optuna.create_study(direction="minimize")
     study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
     study.optimize(objective, n_trials=1)
 
     trial = study.trials[0]
-    assert trial.state == TrialState.PRUNED and trial.user_attrs["pruned_by"] == "deadline"
+    assert CV == 3 and trial.state == TrialState.PRUNED and trial.user_attrs["pruned_by"] == "deadline"
     assert len(FIT_LOG) == 1 and len(trial.user_attrs["supervised_fold_rmse"]) == 1
     assert objective.deadline <= time.monotonic()  # the budget is spent: the study stops starting trials
-
-
-def test_a_trial_that_cannot_finish_its_folds_in_time_stops_after_the_first(id_data):
-    """Time for 2.5 of its 3 folds: after the first, the other 2 cannot both end, so neither is started."""
-    X, y, X_unlabeled, schema = id_data
-    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW})
-    objective.deadline = time.monotonic() + 2.5 * SLOW_FIT_SECONDS
-    study = optuna.create_study(direction="minimize")
-    study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
-    study.optimize(objective, n_trials=1)
-    assert CV == 3 and study.trials[0].state == TrialState.PRUNED and len(FIT_LOG) == 1
 
 
 def test_rows_fitted_per_fold_grow_with_pseudo_labels_teachers_and_rounds(id_data):
