@@ -226,23 +226,39 @@ def test_clone_and_params_round_trip():
     assert refreshed.get_params()["estimator__alpha"] == 5.0
 
 
-def test_confidence_keeps_the_rows_the_teachers_agree_on():
-    # One region of the unlabelled pool lies far outside the labelled data: there the
-    # confidence teachers disagree, so confidence selection must leave it out.
+def test_confidence_never_pseudo_labels_the_rows_the_teachers_disagree_on_most():
+    # A tenth of the pool lies far outside the labelled data, where a linear fit's teachers
+    # diverge: confidence selection leaves those rows out; random selection does not.
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(80, 1))
-    y = np.sin(3 * X[:, 0]) + rng.normal(scale=0.05, size=80)
-    near, far = rng.uniform(-1, 1, size=(50, 1)), rng.uniform(4, 6, size=(50, 1))
-    X_unlabeled = np.vstack([near, far])
-    model = PseudoLabelRegressor(DecisionTreeRegressor(random_state=0), sample_rate=0.3, selection="confidence",
-                                 random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
-    assert model.unlabeled_spread_.shape == (100,)
-    assert model.n_pseudo_labeled_ == 30
-    random = PseudoLabelRegressor(Ridge(), sample_rate=0.3, random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
-    assert random.unlabeled_spread_ is None
-    ridge = PseudoLabelRegressor(Ridge(), sample_rate=0.3, selection="confidence", random_state=0).fit(
+    y = 2 * X[:, 0] + rng.normal(scale=0.3, size=80)
+    X_unlabeled = np.vstack([rng.uniform(-1, 1, size=(90, 1)), rng.uniform(20, 30, size=(10, 1))])
+    far = np.arange(90, 100)
+
+    model = PseudoLabelRegressor(Ridge(), sample_rate=0.5, selection="confidence", random_state=0).fit(
         X, y, X_unlabeled=X_unlabeled)
-    assert (ridge.pseudo_labeled_indices_ < 50).all()  # a linear fit's teachers diverge far away: near rows only
+    assert model.n_pseudo_labeled_ == 50
+    assert model.unlabeled_spread_.shape == (100,)
+    assert model.unlabeled_spread_[far].min() > model.unlabeled_spread_[:90].max()
+    assert not np.isin(model.pseudo_labeled_indices_, far).any()
+    # ... but among the trusted rows it draws at random instead of taking only the surest half.
+    surest = np.sort(np.argsort(model.unlabeled_spread_)[:50])
+    assert not np.array_equal(model.pseudo_labeled_indices_, surest)
+
+    random = PseudoLabelRegressor(Ridge(), sample_rate=0.5, random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
+    assert random.unlabeled_spread_ is None
+    assert np.isin(random.pseudo_labeled_indices_, far).any()
+
+
+def test_confidence_takes_untrusted_rows_only_when_the_sample_rate_needs_them():
+    X, y, X_unlabeled = _numeric_data(n_unlabeled=60)
+    everything = PseudoLabelRegressor(Ridge(), sample_rate=1.0, selection="confidence", random_state=0).fit(
+        X, y, X_unlabeled=X_unlabeled)
+    np.testing.assert_array_equal(everything.pseudo_labeled_indices_, np.arange(60))
+    most = PseudoLabelRegressor(Ridge(), sample_rate=0.95, selection="confidence", random_state=0).fit(
+        X, y, X_unlabeled=X_unlabeled)
+    least_sure = np.argsort(most.unlabeled_spread_)[-3:]  # 57 rows asked for: only the 3 least sure are left out
+    np.testing.assert_array_equal(most.pseudo_labeled_indices_, np.setdiff1d(np.arange(60), least_sure))
 
 
 def test_confidence_labels_its_rows_with_the_mean_of_all_its_teachers():
