@@ -1,9 +1,10 @@
 """Label scarcity: holdout RMSE against the share of labelled rows, pseudo-labelling vs supervised.
 
-    python benchmarks/label_scarcity.py [--budget 25] [--shares 0.05 0.1 0.25 0.5 1.0]
+    python benchmarks/label_scarcity.py [--budget 25] [--shares 0.05 0.1 0.25 0.5 1.0] [--seeds 0 1 2]
                                         [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out]
+    python benchmarks/label_scarcity.py --summarize run1.csv run2.csv   # merge runs, print and plot again
 
-For every dataset and labelled share, on the same split and seed:
+For every dataset, labelled share and split seed, on the same split:
 
 * 25% of the labelled rows are held out for scoring only;
 * of the rest, the given share keeps its labels; the others join the unlabelled pool
@@ -15,11 +16,14 @@ For every dataset and labelled share, on the same split and seed:
   (every dimension tuned). Every study gets the same time budget.
 
 Prints a table and the ratios, and writes a CSV and a self-contained HTML plot to --out.
+With several seeds, each case's ratio is the geometric mean of its per-split ratios: on a
+few hundred labelled rows one split's ratio moves by several percent from split to split.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 import time
@@ -93,38 +97,17 @@ def main() -> int:
     parser.add_argument("--shares", type=float, nargs="+", default=[0.05, 0.1, 0.25, 0.5, 1.0])
     parser.add_argument("--bigmart-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/bigmart")
     parser.add_argument("--datasets", nargs="*", help="restrict to these datasets")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="split seeds, one run of every case each")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    parser.add_argument("--summarize", type=Path, nargs="+", metavar="CSV",
+                        help="run nothing: merge these earlier label_scarcity.csv files, then print and plot them")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    rows = []
-    for name, (X, y, extra) in datasets(args.bigmart_dir).items():
-        if args.datasets and name not in args.datasets:
-            continue
-        for share in args.shares:
-            X_lab, y_lab, pool, X_hold, y_hold = split(X, y, extra, share=share, seed=args.seed)
-            case = {"dataset": name, "share": share, "labeled": len(X_lab), "pool": len(pool)}
-            started = time.perf_counter()
-            rows.append({**case, "system": "tutorial",
-                         "rmse": rmse(y_hold, tutorial(X_lab, y_lab, pool, seed=args.seed).predict(X_hold)),
-                         "trials": 1, "best": "xgboost, sample 0.3", "seconds": time.perf_counter() - started})
-            for system, fixed in STUDIES.items():
-                started = time.perf_counter()
-                result = automl_pl.tune(X_lab, y_lab, X_unlabeled=pool, n_trials=None, timeout=args.budget, cv=5,
-                                        storage=optuna.storages.InMemoryStorage(), study_name=system,
-                                        random_state=args.seed, fixed_params=fixed, show_progress_bar=False)
-                best = result.best_params
-                rows.append({**case, "system": system, "rmse": rmse(y_hold, result.best_estimator_.predict(X_hold)),
-                             "trials": len(result.study.trials),
-                             "best": f"{best['model']}, sample {best['sample_rate']:g}"
-                                     + (f", {best['selection']}" if best["sample_rate"] else ""),
-                             "seconds": time.perf_counter() - started})
-            table = pd.DataFrame([r for r in rows if r["dataset"] == name and r["share"] == share])
-            print(table[["dataset", "share", "labeled", "system", "rmse", "trials", "best"]].to_string(index=False),
-                  flush=True)
-
-    results = pd.DataFrame(rows)
+    if args.summarize:
+        results = pd.concat([pd.read_csv(path) for path in args.summarize], ignore_index=True)
+    else:
+        results = pd.DataFrame(run(args))
     args.out.mkdir(parents=True, exist_ok=True)
     results.to_csv(args.out / "label_scarcity.csv", index=False)
     summarize(results)
@@ -132,17 +115,53 @@ def main() -> int:
     return 0
 
 
+def run(args: argparse.Namespace) -> list[dict]:
+    rows = []
+    for name, (X, y, extra) in datasets(args.bigmart_dir).items():
+        if args.datasets and name not in args.datasets:
+            continue
+        for share, seed in itertools.product(args.shares, args.seeds):
+            X_lab, y_lab, pool, X_hold, y_hold = split(X, y, extra, share=share, seed=seed)
+            case = {"dataset": name, "share": share, "seed": seed, "labeled": len(X_lab), "pool": len(pool)}
+            started = time.perf_counter()
+            rows.append({**case, "system": "tutorial",
+                         "rmse": rmse(y_hold, tutorial(X_lab, y_lab, pool, seed=seed).predict(X_hold)),
+                         "trials": 1, "best": "xgboost, sample 0.3", "seconds": time.perf_counter() - started})
+            for system, fixed in STUDIES.items():
+                started = time.perf_counter()
+                result = automl_pl.tune(X_lab, y_lab, X_unlabeled=pool, n_trials=None, timeout=args.budget, cv=5,
+                                        storage=optuna.storages.InMemoryStorage(), study_name=system,
+                                        random_state=seed, fixed_params=fixed, show_progress_bar=False)
+                best = result.best_params
+                rows.append({**case, "system": system, "rmse": rmse(y_hold, result.best_estimator_.predict(X_hold)),
+                             "trials": len(result.study.trials),
+                             "best": f"{best['model']}, sample {best['sample_rate']:g}"
+                                     + (f", {best['selection']}" if best["sample_rate"] else ""),
+                             "seconds": time.perf_counter() - started})
+            table = pd.DataFrame([r for r in rows if (r["dataset"], r["share"], r["seed"]) == (name, share, seed)])
+            print(table[["dataset", "share", "seed", "labeled", "system", "rmse", "trials", "best"]].to_string(index=False),
+                  flush=True)
+    return rows
+
+
+def case_ratios(results: pd.DataFrame) -> pd.DataFrame:
+    """Each system's holdout RMSE over the supervised study's, per (dataset, share): the geometric mean over seeds."""
+    per_split = results.pivot_table(index=["dataset", "share", "seed"], columns="system", values="rmse")
+    log_ratios = np.log(per_split.div(per_split["supervised"], axis=0))
+    return np.exp(log_ratios.groupby(level=["dataset", "share"]).mean())
+
+
 def summarize(results: pd.DataFrame) -> None:
-    wide = results.pivot_table(index=["dataset", "share"], columns="system", values="rmse")
-    print("\nholdout RMSE relative to the supervised study (same budget):")
-    ratios = wide.div(wide["supervised"], axis=0)
+    seeds = sorted(results["seed"].unique())
+    print(f"\nholdout RMSE relative to the supervised study (same budget), geometric mean over split seeds {seeds}:")
+    ratios = case_ratios(results)
     print(ratios.round(4).to_string())
     print(f"\ngeometric mean, automl_pl / supervised over all cases: "
           f"{math.exp(np.log(ratios['automl_pl']).mean()):.4f}  (target <= 1.005)")
-    if "bigmart" in wide.index.get_level_values(0) and ("bigmart", 0.1) in wide.index:
+    if ("bigmart", 0.1) in ratios.index:
         print(f"Big Mart, 10% labels, automl_pl / supervised: {ratios.loc[('bigmart', 0.1), 'automl_pl']:.4f}  "
               "(target <= 0.97)")
-    at_ten = ratios.xs(0.1, level="share") if 0.1 in wide.index.get_level_values(1) else ratios.iloc[0:0]
+    at_ten = ratios.xs(0.1, level="share") if 0.1 in ratios.index.get_level_values("share") else ratios.iloc[0:0]
     wins = [d for d in at_ten.index if at_ten.loc[d, "confidence"] < at_ten.loc[d, "random"]]
     print(f"10% labels, confidence beats random on: {wins or 'none'}  (target: at least two datasets)")
 
@@ -150,6 +169,7 @@ def summarize(results: pd.DataFrame) -> None:
 def plot(results: pd.DataFrame):
     from plotly.subplots import make_subplots
 
+    results = results.groupby(["dataset", "share", "system"], sort=False, as_index=False)["rmse"].mean()
     names = list(dict.fromkeys(results["dataset"]))
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=names)
     colors = {"supervised": "#2c3e50", "tutorial": "#95a5a6", "random": "#e67e22", "confidence": "#27ae60",
@@ -161,7 +181,7 @@ def plot(results: pd.DataFrame):
             fig.add_scatter(x=100 * part["share"], y=part["rmse"], mode="lines+markers", name=system,
                             line={"color": color}, showlegend=i == 1, row=1, col=i)
         fig.update_xaxes(title_text="labelled share (%)", type="log", row=1, col=i)
-    fig.update_yaxes(title_text="holdout RMSE", col=1)
+    fig.update_yaxes(title_text="holdout RMSE (mean over split seeds)", col=1)
     fig.update_layout(title="Holdout RMSE against the share of labelled rows", height=480, width=420 * len(names))
     return fig
 
