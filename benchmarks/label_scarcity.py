@@ -152,7 +152,7 @@ def case_ratios(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize(results: pd.DataFrame) -> None:
-    seeds = sorted(results["seed"].unique())
+    seeds = sorted(int(seed) for seed in results["seed"].unique())
     print(f"\nholdout RMSE relative to the supervised study (same budget), geometric mean over split seeds {seeds}:")
     ratios = case_ratios(results)
     print(ratios.round(4).to_string())
