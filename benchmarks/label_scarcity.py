@@ -106,6 +106,9 @@ def main() -> int:
 
     if args.summarize:
         results = pd.concat([pd.read_csv(path) for path in args.summarize], ignore_index=True)
+        if "seed" not in results.columns:
+            parser.error("--summarize needs CSVs with a 'seed' column (written since --seeds existed); "
+                         "add one holding the split seed that run used.")
     else:
         results = pd.DataFrame(run(args))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -44,8 +44,9 @@ def students(model, X, y: np.ndarray, pool: pd.DataFrame, X_hold, y_hold: np.nda
              seed: int) -> dict[str, float]:
     """Holdout RMSE of the teacher and of each way's student."""
     teacher = clone(model).fit(X, y)
+    teacher_labels = teacher.predict(pool)
     votes = confidence_teacher_predictions(model, X, y, pool, random_state=np.random.RandomState(seed))
-    mean_labels = np.vstack([votes, teacher.predict(pool)]).mean(axis=0)
+    mean_labels = np.vstack([votes, teacher_labels]).mean(axis=0)
     drawn = np.sort(np.random.default_rng(seed).choice(len(pool), size=n_pick, replace=False))
     surest = np.sort(np.argsort(votes.std(axis=0), kind="stable")[:n_pick])
 
@@ -56,7 +57,7 @@ def students(model, X, y: np.ndarray, pool: pd.DataFrame, X_hold, y_hold: np.nda
     shipped = PseudoLabelRegressor(model, sample_rate=n_pick / len(pool), selection="confidence", random_state=seed)
     return {
         "teacher": rmse(y_hold, teacher.predict(X_hold)),
-        "random": student(drawn, teacher.predict(pool)),
+        "random": student(drawn, teacher_labels),
         "random_mean": student(drawn, mean_labels),
         "surest_mean": student(surest, mean_labels),
         "confidence": rmse(y_hold, shipped.fit(X, y, X_unlabeled=pool, teacher=teacher).predict(X_hold)),
