@@ -2,7 +2,7 @@
 
 One Optuna study jointly tunes the model family, its hyperparameters and the
 pseudo-label sample rate, scored by fold-correct cross-validated RMSE; the best
-trial is refitted on all labelled rows plus the unlabelled pool and exported as
+trial's fold models (fitted on the labelled rows plus the unlabelled pool) are exported as
 an artifact that loads without unpickling.
 """
 

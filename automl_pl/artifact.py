@@ -95,7 +95,7 @@ class ExportedModel:
 
 def export_model(estimator: Any, path: str | os.PathLike, *, artifact_format: str,
                  metadata: Mapping[str, Any]) -> Path:
-    """Write a fitted :class:`~automl_pl.PseudoLabelRegressor` to the directory ``path``.
+    """Write a fitted :class:`~automl_pl.PseudoLabelRegressor`, or its student, to the directory ``path``.
 
     The student must be a pipeline whose first step is a fitted
     :class:`~automl_pl.data.FrameEncoder` and whose last step is the family's model.
@@ -119,7 +119,7 @@ def export_ensemble(members: Sequence[tuple[Any, str, float, Mapping[str, Any]]]
 
     Args:
         members: ``(estimator, artifact_format, weight, member metadata)`` per member, each
-            estimator as :func:`export_model` takes it, all fitted on the same data.
+            estimator as :func:`export_model` takes it, all with the same feature schema.
         path: as for :func:`export_model`.
         metadata: what describes the whole ensemble.
 
@@ -148,9 +148,10 @@ def _write(path: str | os.PathLike, models: Sequence[tuple[Any, str, str]], meta
 
     ``format_version`` is the oldest reader format that can read what is written.
     """
-    for estimator, _, _ in models:
-        check_is_fitted(estimator)
-    schema: FeatureSchema = models[0][0].estimator_[0].schema_
+    models = [(_student(estimator), artifact_format, model_file) for estimator, artifact_format, model_file in models]
+    for student, _, _ in models:
+        check_is_fitted(student)
+    schema: FeatureSchema = models[0][0][0].schema_
     path = Path(path)
     _check_replaceable(path)
     try:
@@ -159,8 +160,8 @@ def _write(path: str | os.PathLike, models: Sequence[tuple[Any, str, str]], meta
     except OSError as exc:
         raise ArtifactError(f"cannot write the model to {path}: {exc.strerror or exc}. Choose a writable directory.") from None
     try:
-        for estimator, artifact_format, model_file in models:
-            model_files.SAVERS[artifact_format](estimator.estimator_[-1], staging / model_file)
+        for student, artifact_format, model_file in models:
+            model_files.SAVERS[artifact_format](student[-1], staging / model_file)
         document = {
             "format": FORMAT,
             "format_version": format_version,
@@ -299,6 +300,11 @@ def check_export_target(path: str | os.PathLike) -> Path:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ArtifactError(f"cannot write the model to {path}: {existing} is not writable. Choose a writable directory.")
     return path
+
+
+def _student(estimator: Any) -> Any:
+    """The fitted pipeline that predicts: a PseudoLabelRegressor's student, or the pipeline itself."""
+    return estimator.estimator_ if hasattr(estimator, "estimator_") else estimator
 
 
 def _check_replaceable(path: Path) -> None:

@@ -4,9 +4,11 @@ The weights come from Caruana et al.'s ensemble selection ("Ensemble selection f
 libraries of models", ICML 2004), as auto-sklearn and AutoGluon use it: start empty, add
 (with replacement) the candidate that most lowers the ensemble's out-of-fold MSE, keep the
 best prefix. Each candidate's out-of-fold predictions come from the fold models its trial
-fitted anyway, so choosing costs no fit; only the chosen members are refitted.
+fitted anyway, so choosing costs no fit; neither do the chosen members when their fold models are kept.
 
-Knows nothing of Optuna: candidates are plain prediction columns.
+Knows nothing of Optuna: candidates are plain prediction columns. The fitted ensemble is a
+weighted mean of regressors, each fitted on its own rows: a trial's members are its fold models
+(see :mod:`automl_pl.fold_models`), given prefit as :class:`sklearn.frozen.FrozenEstimator`.
 """
 
 from __future__ import annotations
@@ -63,14 +65,18 @@ def select_weights(predictions: np.ndarray, y: np.ndarray, *, costs: Sequence[fl
 
 
 class EnsembleRegressor(RegressorMixin, BaseEstimator):
-    """A weighted mean of regressors, each fitted on the same data.
+    """A weighted mean of regressors, each fitted on the same rows or on its own.
 
     Parameters
     ----------
     estimators : list of regressors
-        Cloned and fitted by ``fit``; never fitted themselves.
+        Cloned and fitted by ``fit``; never fitted themselves. Wrap one already fitted in
+        :class:`sklearn.frozen.FrozenEstimator` to use it as it is.
     weights : list of float
         One non-negative weight per estimator; they are normalised to sum to 1.
+    rows : list of int arrays or None, default=None
+        Per estimator, the positions of the rows of ``fit``'s data it is fitted on (a
+        cross-validation fold's training rows, say); ``None`` fits each on all rows.
 
     Attributes
     ----------
@@ -80,19 +86,32 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         The normalised weights.
     """
 
-    def __init__(self, estimators: Sequence[object], *, weights: Sequence[float]) -> None:
+    def __init__(self, estimators: Sequence[object], *, weights: Sequence[float],
+                 rows: Sequence[np.ndarray] | None = None) -> None:
         self.estimators = estimators
         self.weights = weights
+        self.rows = rows
 
     def fit(self, X, y, **fit_params) -> EnsembleRegressor:
-        """Fit a clone of every estimator on ``(X, y)``; ``fit_params`` (``X_unlabeled``, say) go to each."""
+        """Fit a clone of every estimator on its rows of ``(X, y)``; ``fit_params`` (``X_unlabeled``, say) go to each."""
         weights = np.asarray(self.weights, dtype="float64")
         if len(weights) != len(self.estimators) or len(weights) == 0 or (weights < 0).any() or weights.sum() <= 0:
             raise ValueError(f"weights must be one non-negative number per estimator, not all 0; got {self.weights!r}")
+        rows = [None] * len(self.estimators) if self.rows is None else list(self.rows)
+        if len(rows) != len(self.estimators):
+            raise ValueError(f"rows must hold one array of row positions per estimator; got {len(rows)} for "
+                             f"{len(self.estimators)} estimators")
         self.weights_ = weights / weights.sum()
-        self.estimators_ = [clone(e).fit(X, y, **fit_params) for e in self.estimators]
+        y = np.asarray(y)
+        self.estimators_ = [clone(e).fit(*_take(X, y, r), **fit_params) for e, r in zip(self.estimators, rows)]
         return self
 
     def predict(self, X) -> np.ndarray:
         check_is_fitted(self)
         return sum(w * np.asarray(e.predict(X), dtype="float64").ravel() for w, e in zip(self.weights_, self.estimators_))
+
+
+def _take(X, y: np.ndarray, rows: np.ndarray | None) -> tuple[object, np.ndarray]:
+    if rows is None:
+        return X, y
+    return (X.iloc[rows] if hasattr(X, "iloc") else X[rows]), y[rows]

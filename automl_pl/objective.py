@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from automl_pl.data import FeatureSchema
+from automl_pl.fold_models import KeptFoldModels
 from automl_pl.models import ModelFamily, build_model
 from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor
 
@@ -62,20 +63,28 @@ def pseudo_label_settings(params: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def make_estimator(family: ModelFamily, params: Mapping[str, Any], *, schema: FeatureSchema, random_state: int,
-                   n_jobs: int, n_rounds: int | None = None) -> PseudoLabelRegressor:
-    """The unfitted estimator a trial's ``params`` describe: used by every fold and by the final refit.
+def refit_settings(params: Mapping[str, Any], n_rounds: int | None = None) -> dict[str, Any]:
+    """:func:`pseudo_label_settings` with the round count the trial chose (its ``best_n_rounds``).
 
-    ``n_rounds`` overrides the trial's round count (the refit uses the best-scoring round);
-    0 means the teacher alone, without pseudo-labels (they scored worse than none in the trial).
+    ``n_rounds`` overrides the trial's round count; 0 means the teacher alone, without
+    pseudo-labels (they scored worse than none in the trial).
     """
     settings = pseudo_label_settings(params)
     if n_rounds == 0:
-        settings = {**settings, "sample_rate": 0.0, "n_rounds": 1}
-    elif n_rounds is not None:
+        return {**settings, "sample_rate": 0.0, "n_rounds": 1}
+    if n_rounds is not None:
         settings["n_rounds"] = n_rounds
+    return settings
+
+
+def make_estimator(family: ModelFamily, params: Mapping[str, Any], *, schema: FeatureSchema, random_state: int,
+                   n_jobs: int, n_rounds: int | None = None) -> PseudoLabelRegressor:
+    """The unfitted estimator a trial's ``params`` describe: used by every fold and by the final model's refits.
+
+    ``n_rounds`` is as for :func:`refit_settings`.
+    """
     model = build_model(family, params, schema=schema, random_state=random_state, n_jobs=n_jobs)
-    return PseudoLabelRegressor(model, **settings, random_state=random_state)
+    return PseudoLabelRegressor(model, **refit_settings(params, n_rounds), random_state=random_state)
 
 
 class PseudoLabelObjective:
@@ -104,13 +113,15 @@ class PseudoLabelObjective:
 
     The teachers (round 0, no pseudo-labels) and every round of self-training are
     scored on every fold; the trial's value is ``sqrt(mean fold MSE)`` of the round
-    that scores best, and that round count is what the refit uses: when the teachers
-    win, the refit turns pseudo-labels down (0 rounds). A ``sample_rate`` the user
+    that scores best, and that round's fold models make the final model: when the
+    teachers win, pseudo-labels are turned down (0 rounds). A ``sample_rate`` the user
     fixed is kept: then only the students' rounds compete. After each fold the running
     value is reported, so a pruner can stop a poor trial early. User attributes recorded per trial:
     ``supervised_cv_rmse`` (the teachers' score, which costs no extra fit),
     ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
     ``n_pseudo_labeled`` and ``fit_seconds``; a failing model leaves ``fail_reason``.
+    The fold models of the chosen round are offered to ``fold_models``, which keeps the best
+    trials' for the final model (see :mod:`automl_pl.fold_models`).
     """
 
     def __init__(
@@ -146,6 +157,8 @@ class PseudoLabelObjective:
         self.out_of_fold: dict[int, np.ndarray] = {}
         """Per completed trial of this process (by number): each labelled row's prediction by the
         model of the round the trial chose, fitted without that row's fold. Ensembles are built from these."""
+        self.fold_models = KeptFoldModels()
+        """The fitted fold models (of the chosen round) of this process's best completed trials."""
 
     def sample_rate_range(self) -> tuple[float, float | None]:
         """The highest tuned ``sample_rate`` (see :data:`MAX_PSEUDO_RATIO`) and its grid step."""
@@ -178,6 +191,7 @@ class PseudoLabelObjective:
         round_mse: list[list[float]] = [[]]  # [round][fold]; round 0 is the teachers, without pseudo-labels
         round_oof = [np.full(len(self.y), np.nan)]  # [round][labelled row]: the out-of-fold predictions
         first = 0  # the first round the trial may choose: 1 when the user fixed a sample_rate
+        fold_models: list[list[Any]] = []  # [fold][round]: the fitted teacher and students
         n_pseudo = 0
         started = time.perf_counter()
         fold_seconds: list[float] = []
@@ -208,6 +222,7 @@ class PseudoLabelObjective:
                                              f"by more than {MAX_PSEUDO_GAIN:.0%}")
                 model.fit(X_train, y_train, X_unlabeled=self.X_unlabeled, teacher=teacher)
                 n_pseudo = model.n_pseudo_labeled_
+                fold_models.append([teacher, *model.round_estimators_])
                 for r, student in enumerate(model.round_estimators_, start=1):
                     if r == len(round_mse):
                         round_mse.append([])
@@ -228,7 +243,9 @@ class PseudoLabelObjective:
                 self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 raise optuna.TrialPruned(f"pruned after fold {step}")
         value = self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
-        self.out_of_fold[trial.number] = round_oof[_best_round(round_mse, first)]
+        best = _best_round(round_mse, first)
+        self.out_of_fold[trial.number] = round_oof[best]
+        self.fold_models.offer(trial.number, value, [models[best] for models in fold_models])
         return value
 
     def fitted_rows(self, params: Mapping[str, Any]) -> float:

@@ -1,4 +1,4 @@
-"""What :func:`automl_pl.tune` returns: the study, the refitted best model, its export and summary."""
+"""What :func:`automl_pl.tune` returns: the study, the final model, its export and summary."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
+from sklearn.frozen import FrozenEstimator
 
-from automl_pl.artifact import export_ensemble, export_model
+from automl_pl.artifact import export_ensemble
 from automl_pl.data import FeatureSchema
 from automl_pl.ensemble import EnsembleRegressor
 from automl_pl.models import get_family
-from automl_pl.objective import PSEUDO_LABEL_PARAMS, pseudo_label_settings
+from automl_pl.objective import PSEUDO_LABEL_PARAMS, pseudo_label_settings, refit_settings
 from automl_pl.pseudo_label import PseudoLabelRegressor
 
 
@@ -36,21 +37,22 @@ class PreparedData:
 
 @dataclass
 class TuneResult:
-    """What :func:`tune` returns: the study and the refitted best model.
+    """What :func:`tune` returns: the study and the final model.
 
     Attributes:
         study: the :class:`optuna.Study`; the same storage and name resume it.
-        best_estimator_: the model to use, refitted on all labelled rows plus the unlabelled
-            pool: the best trial's :class:`PseudoLabelRegressor`, or an
-            :class:`~automl_pl.ensemble.EnsembleRegressor` of several trials' when that scored
-            better out of fold (``None`` when ``refit=False``).
-        refit_time_: seconds the refit took.
+        best_estimator_: the model to use: an :class:`~automl_pl.ensemble.EnsembleRegressor`
+            of the best trial's fold models, each fitted on its fold's training rows plus the
+            unlabelled pool, or of several trials' fold models when that scored better out of
+            fold (``None`` when ``refit=False``). Its ``estimators_`` are trial by trial, fold by fold.
+        refit_time_: seconds it took to make ``best_estimator_`` (about 0 when every fold model
+            was kept from the cross-validation; see :mod:`automl_pl.fold_models`).
         data: the prepared data the study ran on.
-        members_: ``{trial number: weight}`` of the trials ``best_estimator_`` was refitted from.
+        members_: ``{trial number: weight}`` of the trials ``best_estimator_`` is made of.
     """
 
     study: optuna.Study
-    best_estimator_: PseudoLabelRegressor | EnsembleRegressor | None
+    best_estimator_: EnsembleRegressor | None
     refit_time_: float
     data: PreparedData
     members_: dict[int, float] = field(default_factory=dict)
@@ -83,7 +85,7 @@ class TuneResult:
         return self.best_trial.user_attrs.get("supervised_cv_rmse")
 
     def export(self, path: str | os.PathLike, *, ignored_columns: Sequence[str] = ()) -> Path:
-        """Write the refitted best model to the directory ``path`` (see :mod:`automl_pl.artifact`).
+        """Write the final model to the directory ``path`` (see :mod:`automl_pl.artifact`).
 
         Args:
             path: the artifact directory; an existing automl_pl artifact there is replaced.
@@ -93,42 +95,43 @@ class TuneResult:
         if self.best_estimator_ is None:
             raise RuntimeError("this result was made with refit=False; call automl_pl.refit_best(...) to get a model to export")
         trial = self.best_trial
-        weights = self.members_ or {trial.number: 1.0}
-        fitted = self.best_estimator_.estimators_ if len(weights) > 1 else [self.best_estimator_]
+        fitted, weights = self.best_estimator_.estimators_, self.best_estimator_.weights_
+        n_folds = len(fitted) // len(self.members_)
         trials = self.study.get_trials(deepcopy=False)
-        members = [self._describe(trials[n], model) for n, model in zip(weights, fitted)]
+        members = [self._describe(trials[n], fold) for n in self.members_ for fold in range(n_folds)]
+        pool = 0 if self.data.X_unlabeled is None else len(self.data.X_unlabeled)
+        # One trial: what it is, at the top as well; several: an ensemble, each member says what it is.
+        described = ({k: v for k, v in members[0].items() if k not in ("trial_number", "fold", "cv_rmse")}
+                     if len(self.members_) == 1 else {"family": "ensemble"})
         metadata = {
+            **described,
             "cv_rmse": self.cv_rmse,
             "supervised_cv_rmse": self.supervised_cv_rmse,
+            "ensemble_cv_rmse": self.ensemble_cv_rmse,
             "target": self.data.target_name,
             "rows": {
                 "labeled": len(self.data.X),
-                "pseudo_labeled": max(m.pop("pseudo_labeled") for m in members),
-                "unlabeled_pool": 0 if self.data.X_unlabeled is None else len(self.data.X_unlabeled),
+                "pseudo_labeled": max(math.floor(round(m["sample_rate"] * pool, 9)) for m in members),
+                "unlabeled_pool": pool,
             },
             "ignored_columns": list(ignored_columns),
-            "study": {"name": self.study.study_name, "trial_number": trial.number},
+            "study": {"name": self.study.study_name, "trial_number": trial.number,
+                      "trials": list(self.members_), "folds": n_folds},
         }
-        if len(members) == 1:
-            family = get_family(trial.params["model"])
-            described = {k: v for k, v in members[0].items() if k not in ("trial_number", "cv_rmse")}
-            return export_model(self.best_estimator_, path, artifact_format=family.artifact_format,
-                                metadata={**described, **metadata})
-        metadata = {"family": "ensemble", **metadata, "ensemble_cv_rmse": self.ensemble_cv_rmse}
-        return export_ensemble([(model, get_family(m["family"]).artifact_format, weight, m)
-                                for model, m, weight in zip(fitted, members, weights.values())],
+        return export_ensemble([(_student(model), get_family(m["family"]).artifact_format, weight, m)
+                                for model, m, weight in zip(fitted, members, weights)],
                                path, metadata=metadata)
 
     @staticmethod
-    def _describe(trial: optuna.trial.FrozenTrial, model: PseudoLabelRegressor) -> dict[str, Any]:
-        """What an artifact records of one refitted trial."""
+    def _describe(trial: optuna.trial.FrozenTrial, fold: int) -> dict[str, Any]:
+        """What an artifact records of one fold model of a trial."""
         return {
             "family": trial.params["model"],
             "params": {k: v for k, v in trial.params.items() if k != "model"},
-            **{k: getattr(model, k) for k in PSEUDO_LABEL_PARAMS},  # as refitted
+            **refit_settings(trial.params, trial.user_attrs.get("best_n_rounds")),  # as fitted
             "trial_number": trial.number,
+            "fold": fold,
             "cv_rmse": trial.value,
-            "pseudo_labeled": int(model.n_pseudo_labeled_),
         }
 
     def summary(self) -> str:
@@ -162,8 +165,19 @@ class TuneResult:
             lines.append(f"ensemble of {len(self.members_)} trials ({mix})")
             lines.append(f"  out-of-fold RMSE   {self.ensemble_cv_rmse:.6g}  (weights chosen on it: optimistic)")
         if self.best_estimator_ is not None:
-            lines.append(f"refit on {len(self.data.X)} labelled rows and the unlabelled pool in {self.refit_time_:.1f} s")
+            models = self.best_estimator_.estimators_
+            kept = sum(isinstance(m, FrozenEstimator) for m in models)
+            lines.append(f"final model: {len(models) // len(self.members_)} fold models per trial, each fitted on its "
+                         f"fold's training rows and the unlabelled pool ({kept} of {len(models)} kept from the "
+                         f"cross-validation, the rest refitted in {self.refit_time_:.1f} s)")
         return "\n".join(lines)
+
+
+def _student(model: Any) -> Any:
+    """The fitted pipeline that predicts for a fold model: frozen or not, a PseudoLabelRegressor's student."""
+    if isinstance(model, FrozenEstimator):
+        model = model.estimator
+    return model.estimator_ if isinstance(model, PseudoLabelRegressor) else model
 
 
 def _short(value: Any) -> str:

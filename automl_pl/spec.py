@@ -22,7 +22,7 @@ A spec has three tables::
     seed = 0
     models = ["lightgbm", "xgboost"]   # default: every installed family
     fixed_params = { sample_rate = 0.0 }   # optional: dimensions held at a value
-    ensemble = true              # refit an ensemble of the best trials when it scores better
+    ensemble = true              # use an ensemble of the best trials when it scores better
 
     [export]
     dir = "../models/bigmart"    # optional: where `run` exports the best model

@@ -2,7 +2,8 @@
 
 * a new study starts with a strong default model, without and then with pseudo-labels;
 * each supervised trial that becomes the best is tried again with pseudo-labels;
-* with a time budget, trials stop early enough for the best trial's refit to fit in;
+* with a time budget, trials stop early enough for the best trial's fold models to be refitted,
+  when they were not kept from its cross-validation (see :mod:`automl_pl.fold_models`);
 * after the trials, an ensemble of the best trials is chosen for the refit, if it scores better.
 
 The first is done once when the study is created; the next two are Optuna study callbacks;
@@ -20,16 +21,17 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl_pl.ensemble import select_weights
+from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels
 from automl_pl.models._base import starting_params
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, PseudoLabelObjective
 
 TUTORIAL_SAMPLE_RATE = 0.3
 REFIT_MARGIN = 1.25
 ENSEMBLE_REFITS = 1.5
-"""With an ensemble, the time kept for the refit is this many refits of the best trial; the
+"""With an ensemble, the time kept for refits is this many refits of the best trial; the
 members are chosen so that their refits together fit in what is left."""
-ENSEMBLE_CANDIDATES = 20
-"""The best trials by CV RMSE that may join an ensemble."""
+ENSEMBLE_CANDIDATES = KEPT_TRIALS
+"""The best trials by CV RMSE that may join an ensemble: as many as keep their fold models."""
 ENSEMBLE_ATTR = "ensemble"
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
@@ -81,44 +83,42 @@ def _enqueue_pseudo_variant(study: optuna.Study, objective: PseudoLabelObjective
 class KeepTimeForTheRefit:
     """Study callback: move the trials' deadline so that the best trial's refit still ends within the budget.
 
-    See :func:`refit_seconds`; ``REFIT_MARGIN`` covers its error, and ``refits`` is how many
-    refits of the best trial to keep time for (``ENSEMBLE_REFITS`` with an ensemble).
-    The deadline only ever moves earlier: a quicker best trial later does not win the time back.
+    See :func:`refit_seconds`: no time is kept for a best trial whose fold models the objective
+    keeps. ``REFIT_MARGIN`` covers its error, and ``refits`` is how many refits of the best
+    trial to keep time for (``ENSEMBLE_REFITS`` with an ensemble). The deadline only ever moves
+    earlier: a quicker best trial later does not win the time back.
     """
 
-    def __init__(self, objective: PseudoLabelObjective, *, end: float, cv: int, refits: float = 1.0) -> None:
+    def __init__(self, objective: PseudoLabelObjective, *, end: float, refits: float = 1.0) -> None:
         self.objective = objective
         self.end = end
-        self.cv = cv
         self.refits = refits
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         try:
-            seconds = refit_seconds(study.best_trial, self.cv)
+            seconds = refit_seconds(study.best_trial, self.objective.fold_models)
         except ValueError:  # no completed trial yet
             return
         # Only ever earlier: the objective moves it to now once what is left is too short for a fold.
         self.objective.deadline = min(self.objective.deadline, self.end - REFIT_MARGIN * self.refits * seconds)
 
 
-def refit_seconds(trial: FrozenTrial, cv: int) -> float:
-    """About how long refitting ``trial`` on all rows takes.
-
-    Its ``fit_seconds`` cover its ``cv`` folds, each fitted on ``(cv - 1) / cv`` of the rows,
-    so one fit on all of them takes about ``fit_seconds / (cv - 1)``.
-    """
-    return trial.user_attrs.get("fit_seconds", 0.0) / (cv - 1)
+def refit_seconds(trial: FrozenTrial, kept: KeptFoldModels) -> float:
+    """About how long making ``trial``'s final model takes: nothing when its fold models are ``kept``;
+    else refitting them, which takes about as long as its cross-validation did (its ``fit_seconds``)."""
+    return 0.0 if trial.number in kept else trial.user_attrs.get("fit_seconds", 0.0)
 
 
-def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], y: np.ndarray, *, cv: int,
-                    seconds_left: float | None) -> dict[int, float]:
-    """Choose the trials to refit and their weights; record them in the study; return ``{trial number: weight}``.
+def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], y: np.ndarray, *,
+                    kept: KeptFoldModels, seconds_left: float | None) -> dict[int, float]:
+    """Choose the trials of the final model and their weights; record them in the study; return ``{trial number: weight}``.
 
     The candidates are the ``ENSEMBLE_CANDIDATES`` best completed trials with out-of-fold
     predictions in ``out_of_fold`` (those of this process), weighted by
-    :func:`automl_pl.ensemble.select_weights` so that their refits fit in ``seconds_left``
-    (with ``REFIT_MARGIN``). The study's best trial alone is the answer when it has no
-    out-of-fold predictions here (a resumed study) or when no mix scores better out of fold.
+    :func:`automl_pl.ensemble.select_weights` so that the refits of those whose fold models
+    are not ``kept`` fit in ``seconds_left`` (with ``REFIT_MARGIN``). The study's best trial
+    alone is the answer when it has no out-of-fold predictions here (a resumed study) or when
+    no mix scores better out of fold.
     """
     best = study.best_trial
     candidates = sorted((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -126,8 +126,8 @@ def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], 
     members, score = {best.number: 1.0}, best.value
     if best.number in out_of_fold and len(candidates) > 1:
         predictions = np.column_stack([out_of_fold[t.number] for t in candidates])
-        budget = None if seconds_left is None else max(seconds_left / REFIT_MARGIN, refit_seconds(best, cv))
-        weights = select_weights(predictions, y, costs=[refit_seconds(t, cv) for t in candidates], budget=budget)
+        budget = None if seconds_left is None else max(seconds_left / REFIT_MARGIN, refit_seconds(best, kept))
+        weights = select_weights(predictions, y, costs=[refit_seconds(t, kept) for t in candidates], budget=budget)
         if np.count_nonzero(weights) > 1:
             members = {t.number: float(w) for t, w in zip(candidates, weights) if w > 0}
             score = math.sqrt(float(np.mean((predictions @ weights - y) ** 2)))

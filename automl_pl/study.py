@@ -18,12 +18,14 @@ import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
 from automl_pl._version import __version__
 from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
 from automl_pl.ensemble import EnsembleRegressor
+from automl_pl.fold_models import KeptFoldModels
 from automl_pl.models import ModelFamily, get_family, resolve_families
 from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective, make_estimator
 from automl_pl.optimize import run_trials
@@ -86,7 +88,8 @@ def tune(
             ``{"sample_rate": 0.0}`` (no pseudo-labels), ``{"selection": "confidence"}`` or
             ``{"model": "lightgbm", "lgbm_num_leaves": 31}``; recorded in every trial's params.
         show_progress_bar: show Optuna's progress bar.
-        refit: refit the best trial on all data into ``best_estimator_``.
+        refit: make the best trial's final model, ``best_estimator_``: the mean of its fold
+            models (see :mod:`automl_pl.fold_models`), kept from its cross-validation.
         worker: this process is one of several sharing the study (on one machine through a
             ``journal:`` file, on many through PostgreSQL). It joins or creates the study,
             draws its own sampler seed so workers do not repeat each other's trials, runs
@@ -94,11 +97,11 @@ def tune(
             does not refit: export once at the end with :func:`refit_best`. SQLite is refused.
         heartbeat_seconds: with a database storage URL, how often a running trial proves its
             process alive; one silent for 3 heartbeats is failed and queued again.
-        ensemble: refit a weighted ensemble of the best trials instead of the best alone, when
+        ensemble: make a weighted ensemble of the best trials instead of the best alone, when
             their out-of-fold predictions say it scores better (see :mod:`automl_pl.ensemble`).
-            The members are chosen among this call's completed trials, so that their refits fit
-            in the time left; the choice is recorded in the study (user attribute ``ensemble``),
-            where :func:`refit_best` finds it again.
+            The members are chosen among this call's completed trials, so that any refits they
+            need fit in the time left; the choice is recorded in the study (user attribute
+            ``ensemble``), where :func:`refit_best` finds it again.
 
     Returns:
         A :class:`TuneResult`.
@@ -124,15 +127,14 @@ def tune(
                                  fixed_params=fixed, worker=worker)
 
     end = None if timeout is None else time.monotonic() + timeout
+    folds = make_folds(len(data.X), cv=cv, random_state=random_state)
     objective = PseudoLabelObjective(
-        data.X, data.y, data.X_unlabeled, families=families, schema=data.schema,
-        folds=make_folds(len(data.X), cv=cv, random_state=random_state), random_state=random_state, n_jobs=threads,
-        deadline=end, fixed_params=fixed,
+        data.X, data.y, data.X_unlabeled, families=families, schema=data.schema, folds=folds,
+        random_state=random_state, n_jobs=threads, deadline=end, fixed_params=fixed,
     )
     callbacks = [PseudoLabelTheBest(objective)]
     if end is not None and refit and not worker:
-        callbacks.append(KeepTimeForTheRefit(objective, end=end, cv=cv,
-                                             refits=ENSEMBLE_REFITS if ensemble else 1.0))
+        callbacks.append(KeepTimeForTheRefit(objective, end=end, refits=ENSEMBLE_REFITS if ensemble else 1.0))
     if created or (not worker and not study.trials):  # one worker of many queues the starting trials
         enqueue_starting_trials(study, objective)
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
@@ -143,10 +145,10 @@ def tune(
         _check_refittable(study)
         if ensemble:
             seconds_left = None if end is None else end - time.monotonic()
-            record_ensemble(study, objective.out_of_fold, data.y, cv=cv, seconds_left=seconds_left)
+            record_ensemble(study, objective.out_of_fold, data.y, kept=objective.fold_models, seconds_left=seconds_left)
         else:
             study.set_user_attr(ENSEMBLE_ATTR, None)
-        return _refit(study, data, random_state=random_state, n_jobs=threads)
+        return _refit(study, data, folds=folds, random_state=random_state, n_jobs=threads, kept=objective.fold_models)
 
 
 def refit_best(
@@ -160,9 +162,9 @@ def refit_best(
 ) -> TuneResult:
     """Refit the best trial of an existing study on the data it was run on.
 
-    The study's own folds and seed are used; the data must be the study's. If :func:`tune`
-    chose an ensemble of trials for the study (its user attribute ``ensemble``), that ensemble
-    is refitted instead.
+    The study's own folds and seed are used, so the fold models refitted are those its
+    cross-validation fitted; the data must be the study's. If :func:`tune` chose an ensemble
+    of trials for the study (its user attribute ``ensemble``), that ensemble is refitted instead.
 
     Raises:
         ValueError: no such study, or the data differ from the study's.
@@ -174,7 +176,8 @@ def refit_best(
     study, _ = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=False)
     threads = _threads(n_jobs)
     with threadpool_limits(limits=threads):
-        return _refit(study, data, random_state=random_state, n_jobs=threads)
+        return _refit(study, data, folds=make_folds(len(data.X), cv=cv, random_state=random_state),
+                      random_state=random_state, n_jobs=threads)
 
 
 def check_worker_storage(storage: str | optuna.storages.BaseStorage) -> None:
@@ -251,20 +254,27 @@ def make_folds(n_rows: int, *, cv: int, random_state: int) -> list[tuple[np.ndar
     return list(KFold(n_splits=cv, shuffle=True, random_state=random_state).split(np.zeros(n_rows)))
 
 
-def _refit(study: optuna.Study, data: PreparedData, *, random_state: int, n_jobs: int) -> TuneResult:
+def _refit(study: optuna.Study, data: PreparedData, *, folds: Sequence[tuple[np.ndarray, np.ndarray]],
+           random_state: int, n_jobs: int, kept: KeptFoldModels | None = None) -> TuneResult:
+    """The final model: each recorded member trial's fold models, weighted ``weight / len(folds)`` each.
+
+    The fold models in ``kept`` are used as they are; the others are refitted on their fold's
+    training rows with the fold's seed, as the trial's cross-validation fitted them.
+    """
     _check_refittable(study)
     members = recorded_ensemble(study)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
-    estimators = [make_estimator(get_family(trials[n].params["model"]), trials[n].params, schema=data.schema,
-                                 random_state=random_state, n_jobs=n_jobs,
-                                 n_rounds=trials[n].user_attrs.get("best_n_rounds"))
-                  for n in members]
+    estimators, weights, rows = [], [], []
+    for number, weight in members.items():
+        trial, fitted = trials[number], None if kept is None else kept.get(number)
+        for k, (train_rows, _) in enumerate(folds):
+            estimators.append(FrozenEstimator(fitted[k]) if fitted is not None else make_estimator(
+                get_family(trial.params["model"]), trial.params, schema=data.schema, random_state=random_state + k,
+                n_jobs=n_jobs, n_rounds=trial.user_attrs.get("best_n_rounds")))
+            weights.append(weight / len(folds))
+            rows.append(train_rows)
     started = time.perf_counter()
-    if len(estimators) == 1:
-        model = estimators[0].fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
-    else:
-        model = EnsembleRegressor(estimators, weights=list(members.values()))
-        model.fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
+    model = EnsembleRegressor(estimators, weights=weights, rows=rows).fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
     return TuneResult(study, model, time.perf_counter() - started, data, members)
 
 

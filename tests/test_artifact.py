@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import posix
 import warnings
@@ -109,11 +110,18 @@ def test_tune_result_export(tmp_path, make_data, new_rows):
     metadata = loaded.metadata
     assert metadata["family"] == result.best_params["model"]
     assert metadata["params"] == {k: v for k, v in result.best_params.items() if k != "model"}
-    assert metadata["sample_rate"] == result.best_params["sample_rate"]
+    assert metadata["sample_rate"] == (result.best_params["sample_rate"]
+                                       if result.best_trial.user_attrs["best_n_rounds"] else 0.0)
     assert metadata["cv_rmse"] == result.cv_rmse
-    assert metadata["rows"] == {"labeled": 90, "pseudo_labeled": result.best_estimator_.n_pseudo_labeled_,
-                                "unlabeled_pool": 60}
-    assert metadata["study"] == {"name": "export", "trial_number": result.best_trial.number}
+    rounds = result.best_trial.user_attrs["best_n_rounds"]
+    pseudo_labeled = math.floor(result.best_params["sample_rate"] * 60) if rounds else 0
+    assert metadata["rows"] == {"labeled": 90, "pseudo_labeled": pseudo_labeled, "unlabeled_pool": 60}
+    assert metadata["study"] == {"name": "export", "trial_number": result.best_trial.number,
+                                 "trials": [result.best_trial.number], "folds": 3}
+    # One file per fold model, each weighing a third.
+    assert [(m["fold"], m["weight"]) for m in metadata["members"]] == [(0, pytest.approx(1 / 3)), (1, pytest.approx(1 / 3)),
+                                                                       (2, pytest.approx(1 / 3))]
+    assert len(metadata["files"]) == 3
     assert metadata["target"] == "target"
     # Ignored columns are dropped before the schema check.
     with_id = new_rows.assign(id=np.arange(len(new_rows)))

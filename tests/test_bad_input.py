@@ -156,8 +156,8 @@ CASES = [
          "{w} exists and is not an automl_pl model directory; refusing to replace it. Choose a new or empty directory."),
     # artifacts
     Case("tampered artifact", lambda w: ["predict", str(w / "model"), str(w / "test.csv"), "-o", str(w / "out.csv")]
-         if (w / "model/model.skops").write_bytes((w / "model/model.skops").read_bytes() + b"\0") else None,
-         "{w}/model/model.skops was changed after export (SHA-256 mismatch). Re-export the model."),
+         if (w / "model/member0_model.skops").write_bytes((w / "model/member0_model.skops").read_bytes() + b"\0") else None,
+         "{w}/model/member0_model.skops was changed after export (SHA-256 mismatch). Re-export the model."),
     Case("truncated artifact", lambda w: ["predict", str(w / "model"), str(w / "test.csv"), "-o", str(w / "out.csv")]
          if (w / "model/metadata.json").write_bytes((w / "model/metadata.json").read_bytes()[:100]) else None,
          "{w}/model/metadata.json is not valid JSON (truncated or corrupted). Re-export the model."),

@@ -14,6 +14,7 @@ from sklearn.neighbors import KNeighborsRegressor
 import automl_pl
 from automl_pl import load_model, refit_best, tune
 from automl_pl.ensemble import EnsembleRegressor, select_weights
+from automl_pl.fold_models import KeptFoldModels
 from automl_pl.steering import ENSEMBLE_ATTR, record_ensemble, recorded_ensemble
 
 
@@ -108,12 +109,9 @@ def test_a_study_refits_the_ensemble_its_out_of_fold_predictions_chose(ensembled
     # Its out-of-fold RMSE beats the best single trial's CV RMSE, and the summary says so.
     assert result.ensemble_cv_rmse < result.cv_rmse
     assert f"ensemble of {len(result.members_)} trials" in result.summary()
-    # Each member is its trial's model refitted on all the data.
-    trials = result.study.get_trials(deepcopy=False)
-    for (number, weight), member, fitted_weight in zip(result.members_.items(), model.estimators_, model.weights_):
-        assert fitted_weight == pytest.approx(weight)
-        assert member.sample_rate == trials[number].params["sample_rate"] or trials[number].user_attrs[
-            "best_n_rounds"] == 0
+    # Each member trial is its three fold models, kept from its cross-validation, each weighing a third of it.
+    assert len(model.estimators_) == 3 * len(result.members_)
+    np.testing.assert_allclose(model.weights_, np.repeat(list(result.members_.values()), 3) / 3)
     predictions = model.predict(new_rows)
     assert predictions.shape == (len(new_rows),) and np.all(np.isfinite(predictions))
 
@@ -125,9 +123,10 @@ def test_an_exported_ensemble_loads_and_predicts_the_same(ensembled, tmp_path, n
     np.testing.assert_allclose(loaded.predict(new_rows), result.best_estimator_.predict(new_rows), rtol=1e-10)
     metadata = loaded.metadata
     assert metadata["family"] == "ensemble" and metadata["format_version"] == 2
-    assert [m["trial_number"] for m in metadata["members"]] == list(result.members_)
-    assert [m["weight"] for m in metadata["members"]] == pytest.approx(list(result.members_.values()))
-    assert len(metadata["files"]) == len(result.members_)
+    assert [m["trial_number"] for m in metadata["members"]] == list(np.repeat(list(result.members_), 3))
+    assert [m["fold"] for m in metadata["members"]] == [0, 1, 2] * len(result.members_)
+    assert [m["weight"] for m in metadata["members"]] == pytest.approx(np.repeat(list(result.members_.values()), 3) / 3)
+    assert len(metadata["files"]) == 3 * len(result.members_)
     assert metadata["ensemble_cv_rmse"] == result.ensemble_cv_rmse
 
 
@@ -174,10 +173,15 @@ def test_no_time_left_for_more_refits_means_the_best_trial_alone():
         study.add_trial(optuna.trial.create_trial(value=1.0 + number, params={}, distributions={},
                                                   user_attrs={"fit_seconds": 40.0}))
         out_of_fold[number] = y + rng.normal(scale=0.3, size=30)
-    # Time for one refit (40 s / (cv - 1) = 10 s): the best trial alone.
-    assert record_ensemble(study, out_of_fold, y, cv=5, seconds_left=12.0) == {0: 1.0}
+    # None of their fold models kept, and time for one refit of 40 s: the best trial alone.
+    assert record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), seconds_left=55.0) == {0: 1.0}
     # Time for all three: a mix of independent errors.
-    members = record_ensemble(study, out_of_fold, y, cv=5, seconds_left=60.0)
+    members = record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), seconds_left=160.0)
     assert len(members) > 1
+    # With their fold models kept, mixing them costs no time at all.
+    kept = KeptFoldModels()
+    for number in range(3):
+        kept.offer(number, 1.0 + number, [f"fold model {number}"])
+    assert record_ensemble(study, out_of_fold, y, kept=kept, seconds_left=0.0) == members
     assert study.user_attrs[ENSEMBLE_ATTR]["cv_rmse"] < min(
         math.sqrt(_mse(p, y)) for p in out_of_fold.values())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import shutil
 
 import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
+from sklearn.frozen import FrozenEstimator
 
 import automl_pl
 from automl_pl import TuneResult, refit_best, tune
@@ -69,11 +69,12 @@ def test_tune_finds_and_refits_a_best_model(tuned, small_data, new_rows):
         t.value for t in result.study.get_trials(states=(TrialState.COMPLETE,)))
     assert result.supervised_cv_rmse == result.best_trial.user_attrs["supervised_cv_rmse"]
 
+    # The final model is the best trial's three fold models, kept from its cross-validation: no refit.
     model = result.best_estimator_
-    assert isinstance(model, automl_pl.PseudoLabelRegressor)
-    assert model.sample_rate == params["sample_rate"]
-    assert model.n_pseudo_labeled_ == math.floor(params["sample_rate"] * len(X_unlabeled))
-    assert result.refit_time_ > 0
+    assert len(model.estimators_) == 3 and all(isinstance(m, FrozenEstimator) for m in model.estimators_)
+    np.testing.assert_allclose(model.weights_, [1 / 3] * 3)
+    fold_mean = np.mean([m.predict(new_rows) for m in model.estimators_], axis=0)
+    np.testing.assert_allclose(model.predict(new_rows), fold_mean, rtol=1e-12)
 
     predictions = model.predict(new_rows)  # unseen categories and missing values
     assert predictions.shape == (len(new_rows),) and np.all(np.isfinite(predictions))
@@ -83,7 +84,7 @@ def test_tune_finds_and_refits_a_best_model(tuned, small_data, new_rows):
     recorded = result.study.user_attrs["automl_pl"]
     assert recorded["cv"] == 3 and recorded["random_state"] == 0
     assert recorded["features"] == list(X.columns)
-    assert "best trial #" in result.summary()
+    assert "best trial #" in result.summary() and "(3 of 3 kept from the cross-validation" in result.summary()
 
 
 def test_resume_runs_only_the_missing_trials(tuned, small_data, tmp_path):
@@ -115,6 +116,9 @@ def test_refit_best_rebuilds_the_best_trial(tuned, small_data, new_rows):
     X, y, X_unlabeled = small_data
     refitted = refit_best(X, y, X_unlabeled=X_unlabeled, storage=url, study_name="tiny", n_jobs=1)
     assert refitted.best_params == result.best_params
+    # Refitted on the study's folds with their seeds: the very fold models tune() kept.
+    assert not any(isinstance(m, FrozenEstimator) for m in refitted.best_estimator_.estimators_)
+    assert refitted.refit_time_ > 0 and "(0 of 3 kept from the cross-validation" in refitted.summary()
     np.testing.assert_allclose(refitted.best_estimator_.predict(new_rows), result.best_estimator_.predict(new_rows),
                                rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="no study named"):
@@ -249,7 +253,7 @@ def test_unlabelled_rows_with_a_wrongly_typed_column_are_refused(small_data, sto
              n_trials=1, cv=3, storage=storage_url, show_progress_bar=False)
 
 
-def test_fixed_sample_rate_zero_gives_a_purely_supervised_study(small_data, storage_url):
+def test_fixed_sample_rate_zero_gives_a_purely_supervised_study(small_data, storage_url, tmp_path):
     X, y, X_unlabeled = small_data
     result = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge"], n_trials=4, cv=3, storage=storage_url,
                   fixed_params={"sample_rate": 0.0}, show_progress_bar=False, n_jobs=1)
@@ -257,7 +261,7 @@ def test_fixed_sample_rate_zero_gives_a_purely_supervised_study(small_data, stor
         assert trial.params["sample_rate"] == 0.0
         assert "selection" not in trial.params  # no pseudo-label dimensions without pseudo-labels
         assert trial.value == pytest.approx(trial.user_attrs["supervised_cv_rmse"])
-    assert result.best_estimator_.n_pseudo_labeled_ == 0
+    assert result.export(tmp_path / "m") and automl_pl.load_model(tmp_path / "m").metadata["rows"]["pseudo_labeled"] == 0
 
 
 def test_fixed_pseudo_label_settings_are_used_and_exported(small_data, storage_url, tmp_path):
@@ -269,12 +273,12 @@ def test_fixed_pseudo_label_settings_are_used_and_exported(small_data, storage_u
         assert {k: trial.params[k] for k in fixed} == fixed
         assert len(trial.user_attrs["cv_rmse_by_round"]) == 3  # the teachers, then two rounds
         assert trial.user_attrs["best_n_rounds"] in (1, 2)  # a fixed sample_rate is kept
-    best = result.best_estimator_
-    assert (best.selection, best.pseudo_weight, best.sample_rate) == ("confidence", 0.5, 0.33)
-    assert best.n_rounds == result.best_trial.user_attrs["best_n_rounds"]
-    assert best.n_pseudo_labeled_ == int(0.33 * len(X_unlabeled))
     metadata = automl_pl.load_model(result.export(tmp_path / "m")).metadata
-    assert (metadata["selection"], metadata["pseudo_weight"], metadata["n_rounds"]) == ("confidence", 0.5, best.n_rounds)
+    n_rounds = result.best_trial.user_attrs["best_n_rounds"]
+    for described in (metadata, *metadata["members"]):
+        assert (described["selection"], described["pseudo_weight"], described["sample_rate"], described["n_rounds"]) == (
+            "confidence", 0.5, 0.33, n_rounds)
+    assert metadata["rows"]["pseudo_labeled"] == int(0.33 * len(X_unlabeled))
 
 
 @pytest.mark.parametrize(("fixed", "match"), [
@@ -325,19 +329,25 @@ def test_a_new_best_supervised_trial_is_tried_again_with_pseudo_labels(small_dat
     assert sorted(t.params["sample_rate"] for t in retried) == [0.3, 0.5]
 
 
-def test_timeout_keeps_time_for_the_refit_of_the_best_trial():
+def test_timeout_keeps_time_for_the_refit_of_a_best_trial_whose_fold_models_are_not_kept():
+    from automl_pl.fold_models import KeptFoldModels
     from automl_pl.steering import REFIT_MARGIN, KeepTimeForTheRefit
 
     class Objective:
         deadline = 100.0
+        fold_models = KeptFoldModels()
 
     study = optuna.create_study()
-    keep = KeepTimeForTheRefit(Objective, end=100.0, cv=5)
+    keep = KeepTimeForTheRefit(Objective, end=100.0)
     keep(study, None)  # no completed trial yet: nothing to estimate from
     assert Objective.deadline == 100.0
+    Objective.fold_models.offer(0, 1.0, ["fold model"])
     study.add_trial(optuna.trial.create_trial(value=1.0, user_attrs={"fit_seconds": 8.0}))
     keep(study, study.trials[-1])
-    assert Objective.deadline == pytest.approx(100.0 - REFIT_MARGIN * 8.0 / 4)
+    assert Objective.deadline == 100.0  # its fold models are kept: its final model costs no fit
+    study.add_trial(optuna.trial.create_trial(value=0.5, user_attrs={"fit_seconds": 8.0}))
+    keep(study, study.trials[-1])  # a best trial (from another worker, say) whose folds must be refitted
+    assert Objective.deadline == pytest.approx(100.0 - REFIT_MARGIN * 8.0)
     Objective.deadline = 50.0  # the objective found the time left too short for a fold
     keep(study, study.trials[-1])
     assert Objective.deadline == 50.0  # the refit's reserve never moves it later again

@@ -1,0 +1,81 @@
+"""The fitted fold models of a study's best trials, kept so that the final model needs no refit.
+
+Cross-validation fits one model per fold for every trial. The final model of a trial is the
+mean of those K models (cross-validation bagging, as AutoGluon's bagged models): each saw
+``(K - 1) / K`` of the labelled rows, and together they predict better than one model
+fitted on all rows (``benchmarks/RESULTS.md``: 3% on Big Mart with 10% of labels). Its
+out-of-fold predictions, which choose the ensemble, are exactly those models' predictions.
+
+Keeping the best trials' fold models in memory makes their final model free. A trial whose
+models were not kept (beyond :data:`KEPT_TRIALS` or :data:`KEPT_BYTES`, a resumed study,
+another worker's trial) has them refitted on the same folds with the same seeds, which gives
+the same models.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Sequence
+from typing import Any
+
+KEPT_TRIALS = 20
+"""At most this many trials' fold models are kept: the best by CV RMSE (the ensemble's candidates)."""
+
+KEPT_BYTES = 2 * 2**30
+"""At most this much memory (by :func:`model_nbytes`) is held by kept fold models; the worst
+trials' are dropped first. Boosters take kilobytes to megabytes; deep forests on large data can
+take gigabytes."""
+
+
+def model_nbytes(models: Any) -> int:
+    """About how many bytes ``models`` hold: their pickled size, with arrays counted but not copied.
+
+    Pickle protocol 5 hands large contiguous arrays (a forest's nodes, kNN's training rows) to
+    a callback instead of copying them; only their sizes are added.
+    """
+    buffers: list[int] = []
+    pickled = pickle.dumps(models, protocol=5, buffer_callback=lambda b: buffers.append(b.raw().nbytes))
+    return len(pickled) + sum(buffers)
+
+
+class KeptFoldModels:
+    """The fold models of the best trials seen, by trial number, within a count and a memory cap.
+
+    Args:
+        max_trials: the most trials kept.
+        max_bytes: the most memory their models may hold together.
+    """
+
+    def __init__(self, *, max_trials: int = KEPT_TRIALS, max_bytes: int = KEPT_BYTES) -> None:
+        self.max_trials = max_trials
+        self.max_bytes = max_bytes
+        self._kept: dict[int, tuple[float, list[Any], int]] = {}  # number -> (CV RMSE, fold models, bytes)
+
+    def offer(self, number: int, value: float, models: Sequence[Any]) -> bool:
+        """Keep trial ``number``'s fitted fold ``models`` (its CV RMSE is ``value``) if it ranks among the best.
+
+        The worst trials (the latest among equals) are dropped until both caps hold.
+        Returns whether the trial's models are kept.
+        """
+        if len(self._kept) >= self.max_trials and value >= max(v for v, _, _ in self._kept.values()):
+            return False  # would be dropped at once: do not measure it
+        self._kept[number] = (value, list(models), model_nbytes(list(models)))
+        while self._kept and (len(self._kept) > self.max_trials or self.nbytes > self.max_bytes):
+            del self._kept[max(self._kept, key=lambda n: (self._kept[n][0], n))]
+        return number in self._kept
+
+    def get(self, number: int) -> list[Any] | None:
+        """Trial ``number``'s fold models, in fold order, or ``None`` when they are not kept."""
+        kept = self._kept.get(number)
+        return None if kept is None else list(kept[1])
+
+    @property
+    def nbytes(self) -> int:
+        """The memory the kept models hold, by :func:`model_nbytes`."""
+        return sum(size for _, _, size in self._kept.values())
+
+    def __contains__(self, number: object) -> bool:
+        return number in self._kept
+
+    def __len__(self) -> int:
+        return len(self._kept)
