@@ -43,7 +43,7 @@ fitted. Students rarely beat their own teacher by that much, and they cost ``1 +
 PSEUDO_WEIGHT_RANGE = (0.1, 1.0)
 MAX_ROUNDS = 5
 MAX_SKIPPED_TRIALS = 5
-"""Trials in a row stopped before their first fold, near the deadline, before the study ends (see ``deadline``)."""
+"""Trials in a row stopped for the deadline, near it, before the study ends (see ``deadline``)."""
 
 PSEUDO_LABEL_PARAMS = ("sample_rate", "selection", "pseudo_weight", "n_rounds")
 """The study's pseudo-label dimensions; ``model`` and the families' prefixed ones are the rest."""
@@ -102,10 +102,10 @@ class PseudoLabelObjective:
         deadline: a :func:`time.monotonic` time by which every fold must end. A trial
             whose remaining folds would not all end by then (by its own folds so far, or
             before its first fold by the quickest fold of its family yet, scaled by the rows
-            and the ``work`` it will fit, or of the other families scaled by ``relative_cost``) is pruned instead of starting the next fold: a trial
-            that cannot finish cannot become the best. A trial cut after a fold moves the
-            deadline to now, so the study ends within its time budget. One stopped before its
-            first fold ends the study only when no whole trial of the quickest family seen
+            and the ``work`` it will fit, or of the other families scaled by ``relative_cost``)
+            is pruned instead of starting the next fold: a trial that cannot finish cannot
+            become the best. A trial stopped so, before or after its first fold, ends the study
+            (moves the deadline to now) only when no whole trial of the quickest family seen
             still fits, or after ``MAX_SKIPPED_TRIALS`` such trials in a row: a slow draw
             near the end does not leave the rest of the budget idle.
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
@@ -202,8 +202,8 @@ class PseudoLabelObjective:
                 if round_mse[0]:  # the folds already fitted still count, in the record and in fit_seconds
                     self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 trial.set_user_attr("pruned_by", "deadline")
-                self.skipped = 0 if step else self.skipped + 1
-                if step or self.skipped > MAX_SKIPPED_TRIALS or not self._a_quick_trial_fits():
+                self.skipped += 1
+                if self.skipped > MAX_SKIPPED_TRIALS or not self._a_quick_trial_fits():
                     self.deadline = min(self.deadline, time.monotonic())  # what is left is too short for a fold
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
             self.skipped = 0
