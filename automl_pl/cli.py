@@ -70,7 +70,7 @@ def _tune(spec: StudySpec, X: pd.DataFrame, y: pd.Series, X_unlabeled: pd.DataFr
         X, y, X_unlabeled=X_unlabeled, models=spec.models, n_trials=spec.n_trials, timeout=spec.timeout, cv=spec.cv,
         storage=spec.storage, heartbeat_seconds=spec.heartbeat_seconds, study_name=spec.study_name,
         random_state=spec.seed, n_jobs=n_jobs, fixed_params=spec.fixed_params, show_progress_bar=show_progress_bar,
-        worker=worker, ensemble=spec.ensemble,
+        worker=worker, ensemble=spec.ensemble, bagging=spec.bagging,
     )
 
 
@@ -97,7 +97,7 @@ def _export(args: argparse.Namespace) -> int:
     check_export_target(args.out)
     X, y, X_unlabeled = load_data(spec)
     result = refit_best(X, y, X_unlabeled=X_unlabeled, storage=spec.storage, study_name=spec.study_name,
-                        n_jobs=args.n_jobs)
+                        n_jobs=args.n_jobs, bagging=spec.bagging)
     print(result.summary())
     print(f"exported the best model to {result.export(args.out, ignored_columns=spec.drop)}")
     return 0

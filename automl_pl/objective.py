@@ -120,8 +120,8 @@ class PseudoLabelObjective:
     ``supervised_cv_rmse`` (the teachers' score, which costs no extra fit),
     ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
     ``n_pseudo_labeled`` and ``fit_seconds``; a failing model leaves ``fail_reason``.
-    The fold models of the chosen round are offered to ``fold_models``, which keeps the best
-    trials' for the final model (see :mod:`automl_pl.fold_models`).
+    With ``keep_fold_models``, the fold models of the chosen round are offered to
+    ``fold_models``, which keeps the best trials' for the final model (see :mod:`automl_pl.fold_models`).
     """
 
     def __init__(
@@ -137,6 +137,7 @@ class PseudoLabelObjective:
         n_jobs: int,
         deadline: float | None = None,
         fixed_params: Mapping[str, Any] | None = None,
+        keep_fold_models: bool = True,
     ) -> None:
         self.X = X
         self.y = y
@@ -157,8 +158,8 @@ class PseudoLabelObjective:
         self.out_of_fold: dict[int, np.ndarray] = {}
         """Per completed trial of this process (by number): each labelled row's prediction by the
         model of the round the trial chose, fitted without that row's fold. Ensembles are built from these."""
-        self.fold_models = KeptFoldModels()
-        """The fitted fold models (of the chosen round) of this process's best completed trials."""
+        self.fold_models = KeptFoldModels() if keep_fold_models else None
+        """The fitted fold models (of the chosen round) of this process's best completed trials, if kept."""
 
     def sample_rate_range(self) -> tuple[float, float | None]:
         """The highest tuned ``sample_rate`` (see :data:`MAX_PSEUDO_RATIO`) and its grid step."""
@@ -245,7 +246,8 @@ class PseudoLabelObjective:
         value = self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
         best = _best_round(round_mse, first)
         self.out_of_fold[trial.number] = round_oof[best]
-        self.fold_models.offer(trial.number, value, [models[best] for models in fold_models])
+        if self.fold_models is not None:
+            self.fold_models.offer(trial.number, value, [models[best] for models in fold_models])
         return value
 
     def fitted_rows(self, params: Mapping[str, Any]) -> float:

@@ -96,9 +96,10 @@ class TuneResult:
             raise RuntimeError("this result was made with refit=False; call automl_pl.refit_best(...) to get a model to export")
         trial = self.best_trial
         fitted, weights = self.best_estimator_.estimators_, self.best_estimator_.weights_
-        n_folds = len(fitted) // len(self.members_)
+        n_folds = len(fitted) // len(self.members_)  # 1: each trial fitted on all rows (no bagging)
         trials = self.study.get_trials(deepcopy=False)
-        members = [self._describe(trials[n], fold) for n in self.members_ for fold in range(n_folds)]
+        members = [self._describe(trials[n], fold if n_folds > 1 else None)
+                   for n in self.members_ for fold in range(n_folds)]
         pool = 0 if self.data.X_unlabeled is None else len(self.data.X_unlabeled)
         # One trial: what it is, at the top as well; several: an ensemble, each member says what it is.
         described = ({k: v for k, v in members[0].items() if k not in ("trial_number", "fold", "cv_rmse")}
@@ -116,15 +117,15 @@ class TuneResult:
             },
             "ignored_columns": list(ignored_columns),
             "study": {"name": self.study.study_name, "trial_number": trial.number,
-                      "trials": list(self.members_), "folds": n_folds},
+                      "trials": list(self.members_), "models_per_trial": n_folds},
         }
         return export_ensemble([(_student(model), get_family(m["family"]).artifact_format, weight, m)
                                 for model, m, weight in zip(fitted, members, weights)],
                                path, metadata=metadata)
 
     @staticmethod
-    def _describe(trial: optuna.trial.FrozenTrial, fold: int) -> dict[str, Any]:
-        """What an artifact records of one fold model of a trial."""
+    def _describe(trial: optuna.trial.FrozenTrial, fold: int | None) -> dict[str, Any]:
+        """What an artifact records of one model of a trial: fitted on a fold's training rows, or on all (``None``)."""
         return {
             "family": trial.params["model"],
             "params": {k: v for k, v in trial.params.items() if k != "model"},
@@ -167,9 +168,13 @@ class TuneResult:
         if self.best_estimator_ is not None:
             models = self.best_estimator_.estimators_
             kept = sum(isinstance(m, FrozenEstimator) for m in models)
-            lines.append(f"final model: {len(models) // len(self.members_)} fold models per trial, each fitted on its "
-                         f"fold's training rows and the unlabelled pool ({kept} of {len(models)} kept from the "
-                         f"cross-validation, the rest refitted in {self.refit_time_:.1f} s)")
+            if len(models) == len(self.members_):
+                lines.append(f"final model: refitted on {len(self.data.X)} labelled rows and the unlabelled pool "
+                             f"in {self.refit_time_:.1f} s")
+            else:
+                lines.append(f"final model: {len(models) // len(self.members_)} fold models per trial, each fitted on "
+                             f"its fold's training rows and the unlabelled pool ({kept} of {len(models)} kept from "
+                             f"the cross-validation, the rest refitted in {self.refit_time_:.1f} s)")
         return "\n".join(lines)
 
 

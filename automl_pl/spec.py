@@ -23,6 +23,7 @@ A spec has three tables::
     models = ["lightgbm", "xgboost"]   # default: every installed family
     fixed_params = { sample_rate = 0.0 }   # optional: dimensions held at a value
     ensemble = true              # use an ensemble of the best trials when it scores better
+    bagging = true               # final model: the mean of the fold models (false: refit on all rows)
 
     [export]
     dir = "../models/bigmart"    # optional: where `run` exports the best model
@@ -51,7 +52,8 @@ class SpecError(ValueError):
 
 _KEYS = {
     "data": {"labeled", "unlabeled", "target", "drop", "dataset", "labeled_fraction"},
-    "study": {"name", "storage", "heartbeat_seconds", "n_trials", "timeout", "cv", "seed", "models", "fixed_params", "ensemble"},
+    "study": {"name", "storage", "heartbeat_seconds", "n_trials", "timeout", "cv", "seed", "models", "fixed_params", "ensemble",
+              "bagging"},
     "export": {"dir"},
 }
 
@@ -77,6 +79,7 @@ class StudySpec:
     models: tuple[str, ...] | None = None
     fixed_params: dict[str, Any] | None = None
     ensemble: bool = True
+    bagging: bool = True
     export_dir: Path | None = None
 
 
@@ -160,6 +163,7 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
         models=None if models is None else tuple(models),
         fixed_params=fixed_params,
         ensemble=get(study, "ensemble", bool, True),
+        bagging=get(study, "bagging", bool, True),
         export_dir=None if export_dir is None else (here / export_dir).resolve(),
     )
 

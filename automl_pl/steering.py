@@ -96,27 +96,35 @@ class KeepTimeForTheRefit:
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         try:
-            seconds = refit_seconds(study.best_trial, self.objective.fold_models)
+            seconds = refit_seconds(study.best_trial, self.objective.fold_models, n_folds=len(self.objective.folds))
         except ValueError:  # no completed trial yet
             return
         # Only ever earlier: the objective moves it to now once what is left is too short for a fold.
         self.objective.deadline = min(self.objective.deadline, self.end - REFIT_MARGIN * self.refits * seconds)
 
 
-def refit_seconds(trial: FrozenTrial, kept: KeptFoldModels) -> float:
-    """About how long making ``trial``'s final model takes: nothing when its fold models are ``kept``;
-    else refitting them, which takes about as long as its cross-validation did (its ``fit_seconds``)."""
-    return 0.0 if trial.number in kept else trial.user_attrs.get("fit_seconds", 0.0)
+def refit_seconds(trial: FrozenTrial, kept: KeptFoldModels | None, *, n_folds: int) -> float:
+    """About how long making ``trial``'s final model takes.
+
+    With fold models (``kept`` not ``None``): nothing when its fold models are kept; else
+    refitting them, which takes about as long as its cross-validation did (its ``fit_seconds``).
+    Without (``kept is None``): one fit on all rows, about ``fit_seconds / (n_folds - 1)``, since
+    each of its ``n_folds`` fold fits saw ``(n_folds - 1) / n_folds`` of the rows.
+    """
+    seconds = trial.user_attrs.get("fit_seconds", 0.0)
+    if kept is None:
+        return seconds / (n_folds - 1)
+    return 0.0 if trial.number in kept else seconds
 
 
 def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], y: np.ndarray, *,
-                    kept: KeptFoldModels, seconds_left: float | None) -> dict[int, float]:
+                    kept: KeptFoldModels | None, n_folds: int, seconds_left: float | None) -> dict[int, float]:
     """Choose the trials of the final model and their weights; record them in the study; return ``{trial number: weight}``.
 
     The candidates are the ``ENSEMBLE_CANDIDATES`` best completed trials with out-of-fold
     predictions in ``out_of_fold`` (those of this process), weighted by
-    :func:`automl_pl.ensemble.select_weights` so that the refits of those whose fold models
-    are not ``kept`` fit in ``seconds_left`` (with ``REFIT_MARGIN``). The study's best trial
+    :func:`automl_pl.ensemble.select_weights` so that the refits they need (see
+    :func:`refit_seconds`) fit in ``seconds_left`` (with ``REFIT_MARGIN``). The study's best trial
     alone is the answer when it has no out-of-fold predictions here (a resumed study) or when
     no mix scores better out of fold.
     """
@@ -126,8 +134,10 @@ def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], 
     members, score = {best.number: 1.0}, best.value
     if best.number in out_of_fold and len(candidates) > 1:
         predictions = np.column_stack([out_of_fold[t.number] for t in candidates])
-        budget = None if seconds_left is None else max(seconds_left / REFIT_MARGIN, refit_seconds(best, kept))
-        weights = select_weights(predictions, y, costs=[refit_seconds(t, kept) for t in candidates], budget=budget)
+        costs = [refit_seconds(t, kept, n_folds=n_folds) for t in candidates]
+        budget = None if seconds_left is None else max(seconds_left / REFIT_MARGIN,
+                                                           refit_seconds(best, kept, n_folds=n_folds))
+        weights = select_weights(predictions, y, costs=costs, budget=budget)
         if np.count_nonzero(weights) > 1:
             members = {t.number: float(w) for t, w in zip(candidates, weights) if w > 0}
             score = math.sqrt(float(np.mean((predictions @ weights - y) ** 2)))

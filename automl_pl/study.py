@@ -65,8 +65,9 @@ def tune(
     worker: bool = False,
     heartbeat_seconds: int = HEARTBEAT_SECONDS,
     ensemble: bool = True,
+    bagging: bool = True,
 ) -> TuneResult:
-    """Tune model family, hyperparameters and pseudo-label settings jointly; refit the best.
+    """Tune model family, hyperparameters and pseudo-label settings jointly; make the best trial's final model.
 
     Args:
         X: labelled features (numeric, categorical and missing values are fine).
@@ -88,8 +89,7 @@ def tune(
             ``{"sample_rate": 0.0}`` (no pseudo-labels), ``{"selection": "confidence"}`` or
             ``{"model": "lightgbm", "lgbm_num_leaves": 31}``; recorded in every trial's params.
         show_progress_bar: show Optuna's progress bar.
-        refit: make the best trial's final model, ``best_estimator_``: the mean of its fold
-            models (see :mod:`automl_pl.fold_models`), kept from its cross-validation.
+        refit: make the best trial's final model, ``best_estimator_`` (see ``bagging``).
         worker: this process is one of several sharing the study (on one machine through a
             ``journal:`` file, on many through PostgreSQL). It joins or creates the study,
             draws its own sampler seed so workers do not repeat each other's trials, runs
@@ -102,6 +102,10 @@ def tune(
             The members are chosen among this call's completed trials, so that any refits they
             need fit in the time left; the choice is recorded in the study (user attribute
             ``ensemble``), where :func:`refit_best` finds it again.
+        bagging: a trial's final model is the mean of its fold models, kept from its
+            cross-validation (see :mod:`automl_pl.fold_models`): no refit, and steadier on
+            few labels. ``False`` refits it once on all labelled rows instead, which can do
+            better where each row's near neighbours matter (a panel of countries by year, say).
 
     Returns:
         A :class:`TuneResult`.
@@ -130,7 +134,7 @@ def tune(
     folds = make_folds(len(data.X), cv=cv, random_state=random_state)
     objective = PseudoLabelObjective(
         data.X, data.y, data.X_unlabeled, families=families, schema=data.schema, folds=folds,
-        random_state=random_state, n_jobs=threads, deadline=end, fixed_params=fixed,
+        random_state=random_state, n_jobs=threads, deadline=end, fixed_params=fixed, keep_fold_models=bagging,
     )
     callbacks = [PseudoLabelTheBest(objective)]
     if end is not None and refit and not worker:
@@ -145,10 +149,12 @@ def tune(
         _check_refittable(study)
         if ensemble:
             seconds_left = None if end is None else end - time.monotonic()
-            record_ensemble(study, objective.out_of_fold, data.y, kept=objective.fold_models, seconds_left=seconds_left)
+            record_ensemble(study, objective.out_of_fold, data.y, kept=objective.fold_models, n_folds=cv,
+                            seconds_left=seconds_left)
         else:
             study.set_user_attr(ENSEMBLE_ATTR, None)
-        return _refit(study, data, folds=folds, random_state=random_state, n_jobs=threads, kept=objective.fold_models)
+        return _refit(study, data, folds=folds if bagging else None, random_state=random_state, n_jobs=threads,
+                      kept=objective.fold_models)
 
 
 def refit_best(
@@ -159,12 +165,14 @@ def refit_best(
     storage: str | optuna.storages.BaseStorage | None = None,
     study_name: str | None = None,
     n_jobs: int | None = None,
+    bagging: bool = True,
 ) -> TuneResult:
     """Refit the best trial of an existing study on the data it was run on.
 
     The study's own folds and seed are used, so the fold models refitted are those its
     cross-validation fitted; the data must be the study's. If :func:`tune` chose an ensemble
     of trials for the study (its user attribute ``ensemble``), that ensemble is refitted instead.
+    ``bagging`` is as for :func:`tune`: ``False`` fits each trial once on all rows instead.
 
     Raises:
         ValueError: no such study, or the data differ from the study's.
@@ -176,8 +184,8 @@ def refit_best(
     study, _ = _open_study(storage, study_name, data=data, cv=cv, random_state=random_state, create=False)
     threads = _threads(n_jobs)
     with threadpool_limits(limits=threads):
-        return _refit(study, data, folds=make_folds(len(data.X), cv=cv, random_state=random_state),
-                      random_state=random_state, n_jobs=threads)
+        folds = make_folds(len(data.X), cv=cv, random_state=random_state) if bagging else None
+        return _refit(study, data, folds=folds, random_state=random_state, n_jobs=threads)
 
 
 def check_worker_storage(storage: str | optuna.storages.BaseStorage) -> None:
@@ -254,24 +262,26 @@ def make_folds(n_rows: int, *, cv: int, random_state: int) -> list[tuple[np.ndar
     return list(KFold(n_splits=cv, shuffle=True, random_state=random_state).split(np.zeros(n_rows)))
 
 
-def _refit(study: optuna.Study, data: PreparedData, *, folds: Sequence[tuple[np.ndarray, np.ndarray]],
+def _refit(study: optuna.Study, data: PreparedData, *, folds: Sequence[tuple[np.ndarray, np.ndarray]] | None,
            random_state: int, n_jobs: int, kept: KeptFoldModels | None = None) -> TuneResult:
     """The final model: each recorded member trial's fold models, weighted ``weight / len(folds)`` each.
 
     The fold models in ``kept`` are used as they are; the others are refitted on their fold's
-    training rows with the fold's seed, as the trial's cross-validation fitted them.
+    training rows with the fold's seed, as the trial's cross-validation fitted them. Without
+    ``folds`` (no bagging), each member trial is fitted once on all rows.
     """
     _check_refittable(study)
     members = recorded_ensemble(study)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    parts = folds if folds is not None else [(None, None)]  # without bagging: one fit on all rows
     estimators, weights, rows = [], [], []
     for number, weight in members.items():
         trial, fitted = trials[number], None if kept is None else kept.get(number)
-        for k, (train_rows, _) in enumerate(folds):
+        for k, (train_rows, _) in enumerate(parts):
             estimators.append(FrozenEstimator(fitted[k]) if fitted is not None else make_estimator(
                 get_family(trial.params["model"]), trial.params, schema=data.schema, random_state=random_state + k,
                 n_jobs=n_jobs, n_rounds=trial.user_attrs.get("best_n_rounds")))
-            weights.append(weight / len(folds))
+            weights.append(weight / len(parts))
             rows.append(train_rows)
     started = time.perf_counter()
     model = EnsembleRegressor(estimators, weights=weights, rows=rows).fit(data.X, data.y, X_unlabeled=data.X_unlabeled)

@@ -117,7 +117,7 @@ def test_tune_result_export(tmp_path, make_data, new_rows):
     pseudo_labeled = math.floor(result.best_params["sample_rate"] * 60) if rounds else 0
     assert metadata["rows"] == {"labeled": 90, "pseudo_labeled": pseudo_labeled, "unlabeled_pool": 60}
     assert metadata["study"] == {"name": "export", "trial_number": result.best_trial.number,
-                                 "trials": [result.best_trial.number], "folds": 3}
+                                 "trials": [result.best_trial.number], "models_per_trial": 3}
     # One file per fold model, each weighing a third.
     assert [(m["fold"], m["weight"]) for m in metadata["members"]] == [(0, pytest.approx(1 / 3)), (1, pytest.approx(1 / 3)),
                                                                        (2, pytest.approx(1 / 3))]

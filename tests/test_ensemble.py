@@ -174,14 +174,14 @@ def test_no_time_left_for_more_refits_means_the_best_trial_alone():
                                                   user_attrs={"fit_seconds": 40.0}))
         out_of_fold[number] = y + rng.normal(scale=0.3, size=30)
     # None of their fold models kept, and time for one refit of 40 s: the best trial alone.
-    assert record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), seconds_left=55.0) == {0: 1.0}
+    assert record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), n_folds=5, seconds_left=55.0) == {0: 1.0}
     # Time for all three: a mix of independent errors.
-    members = record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), seconds_left=160.0)
+    members = record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), n_folds=5, seconds_left=160.0)
     assert len(members) > 1
     # With their fold models kept, mixing them costs no time at all.
     kept = KeptFoldModels()
     for number in range(3):
         kept.offer(number, 1.0 + number, [f"fold model {number}"])
-    assert record_ensemble(study, out_of_fold, y, kept=kept, seconds_left=0.0) == members
+    assert record_ensemble(study, out_of_fold, y, kept=kept, n_folds=5, seconds_left=0.0) == members
     assert study.user_attrs[ENSEMBLE_ATTR]["cv_rmse"] < min(
         math.sqrt(_mse(p, y)) for p in out_of_fold.values())

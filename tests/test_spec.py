@@ -49,8 +49,10 @@ dir = "out/model"
     assert y.tolist() == [1.0, 2.0, 3.0, 5.0]
 
 
-def test_ensemble_can_be_turned_off(tmp_path):
-    assert load_spec(write(tmp_path, '[data]\ndataset = "tips"\n[study]\nensemble = false\n')).ensemble is False
+def test_ensemble_and_bagging_can_be_turned_off(tmp_path):
+    spec = load_spec(write(tmp_path, '[data]\ndataset = "tips"\n[study]\nensemble = false\nbagging = false\n'))
+    assert spec.ensemble is False and spec.bagging is False
+    assert load_spec(write(tmp_path, '[data]\ndataset = "tips"\n')).bagging is True
 
 
 def test_relative_sqlite_storage_is_relative_to_the_spec(tmp_path):

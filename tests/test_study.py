@@ -125,6 +125,26 @@ def test_refit_best_rebuilds_the_best_trial(tuned, small_data, new_rows):
         refit_best(X, y, X_unlabeled=X_unlabeled, storage=url, study_name="missing", n_jobs=1)
 
 
+def test_without_bagging_each_trial_is_refitted_once_on_all_rows(small_data, storage_url, new_rows, tmp_path):
+    X, y, X_unlabeled = small_data
+    result = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge", "knn"], n_trials=4, cv=3, storage=storage_url,
+                  study_name="whole", show_progress_bar=False, n_jobs=1, bagging=False)
+    model = result.best_estimator_
+    assert len(model.estimators_) == len(result.members_) and model.rows == [None] * len(result.members_)
+    member = model.estimators_[0]
+    assert isinstance(member, automl_pl.PseudoLabelRegressor) and member.teacher_.n_features_in_ == X.shape[1]
+    assert "final model: refitted on 120 labelled rows" in result.summary()
+    metadata = automl_pl.load_model(result.export(tmp_path / "m")).metadata
+    assert [m["fold"] for m in metadata["members"]] == [None] * len(result.members_)
+    assert metadata["study"]["models_per_trial"] == 1
+    again = refit_best(X, y, X_unlabeled=X_unlabeled, storage=storage_url, study_name="whole", n_jobs=1, bagging=False)
+    np.testing.assert_allclose(again.best_estimator_.predict(new_rows), model.predict(new_rows), rtol=1e-12)
+    # The mean of the fold models is another model.
+    bagged = refit_best(X, y, X_unlabeled=X_unlabeled, storage=storage_url, study_name="whole", n_jobs=1)
+    assert len(bagged.best_estimator_.estimators_) == 3 * len(result.members_)
+    assert not np.allclose(bagged.best_estimator_.predict(new_rows), model.predict(new_rows))
+
+
 @pytest.mark.parametrize("change", ["target", "features", "unlabeled", "cv", "seed"])
 def test_resuming_with_other_data_or_settings_is_refused(tuned, small_data, tmp_path, change):
     _, folder, _ = tuned
@@ -336,6 +356,7 @@ def test_timeout_keeps_time_for_the_refit_of_a_best_trial_whose_fold_models_are_
     class Objective:
         deadline = 100.0
         fold_models = KeptFoldModels()
+        folds = [None] * 5
 
     study = optuna.create_study()
     keep = KeepTimeForTheRefit(Objective, end=100.0)
@@ -351,3 +372,12 @@ def test_timeout_keeps_time_for_the_refit_of_a_best_trial_whose_fold_models_are_
     Objective.deadline = 50.0  # the objective found the time left too short for a fold
     keep(study, study.trials[-1])
     assert Objective.deadline == 50.0  # the refit's reserve never moves it later again
+
+
+def test_a_refit_on_all_rows_takes_about_one_fold_fit():
+    from automl_pl.fold_models import KeptFoldModels
+    from automl_pl.steering import refit_seconds
+
+    trial = optuna.trial.create_trial(value=1.0, user_attrs={"fit_seconds": 8.0})
+    assert refit_seconds(trial, None, n_folds=5) == pytest.approx(8.0 / 4)  # no bagging: one fit on all rows
+    assert refit_seconds(trial, KeptFoldModels(), n_folds=5) == 8.0  # its fold models, refitted
