@@ -134,7 +134,8 @@ def tune(
     folds = make_folds(len(data.X), cv=cv, random_state=random_state)
     objective = PseudoLabelObjective(
         data.X, data.y, data.X_unlabeled, families=families, schema=data.schema, folds=folds,
-        random_state=random_state, n_jobs=threads, deadline=end, fixed_params=fixed, keep_fold_models=bagging,
+        random_state=random_state, n_jobs=threads, deadline=end, fixed_params=fixed,
+        keep_fold_models=bagging and refit and not worker,  # only this call's own final model uses them
     )
     callbacks = [PseudoLabelTheBest(objective)]
     if end is not None and refit and not worker:
