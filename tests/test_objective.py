@@ -324,6 +324,26 @@ def test_a_trial_that_cannot_finish_its_folds_in_time_stops_after_the_first(id_d
     assert objective.deadline <= time.monotonic()  # the budget is spent: the study stops starting trials
 
 
+def test_a_trial_cut_after_a_fold_leaves_the_rest_of_the_budget_to_quicker_trials(id_data):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW, "recording": RECORDING})
+    study = optuna.create_study(direction="minimize")
+    for model in ("slow", "recording"):
+        study.enqueue_trial({"model": model, "sample_rate": 0.0})
+    study.optimize(objective, n_trials=2)  # no deadline: both families' folds are timed
+    objective.seconds_per_row["slow"] /= 100  # foreseen quick, so its first fold starts; it then proves slow
+    deadline = objective.deadline = time.monotonic() + 2.5 * SLOW_FIT_SECONDS  # its 3 folds cannot all end
+
+    for model in ("slow", "recording"):
+        study.enqueue_trial({"model": model, "sample_rate": 0.0})
+    study.optimize(objective, n_trials=2)
+    cut, quick = study.trials[2:]
+    assert cut.state == TrialState.PRUNED and cut.user_attrs["pruned_by"] == "deadline"
+    assert len(cut.user_attrs["supervised_fold_rmse"]) == 1  # cut after its first fold
+    assert objective.deadline == deadline  # the study goes on ...
+    assert quick.state == TrialState.COMPLETE  # ... and a quick trial still uses the time
+
+
 def test_rows_fitted_per_fold_grow_with_pseudo_labels_teachers_and_rounds(id_data):
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
