@@ -42,6 +42,10 @@ from automl_pl.steering import (
 )
 from automl_pl.storage import HEARTBEAT_SECONDS, has_heartbeat, is_sqlite, open_storage, redact_url
 
+FINISH_MARGIN = 0.03
+"""With a ``timeout``, the trials' folds must end this share of it early: room for a last fold
+that runs longer than foreseen, choosing the ensemble and the first predictions."""
+
 DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
 DEFAULT_STUDY_NAME = "automl_pl"
 
@@ -78,8 +82,9 @@ def tune(
         n_trials: the study's total of finished (complete or pruned) trials: a resumed
             study runs only the missing ones. ``None`` for no limit (needs ``timeout``).
         timeout: seconds for this call, refit included, or ``None``. Trials stop early enough
-            for the best trial's refit to fit in too (its time estimated from that trial's own
-            fits); no fold starts after that, and a trial cut short is recorded as pruned.
+            for the best trial's refit, if it needs one, to fit in too (its time estimated from that
+            trial's own fits) and ``FINISH_MARGIN`` of it to spare; no fold starts after that, and a
+            trial cut short is recorded as pruned.
         cv: folds of the shuffled, seeded K-fold cross-validation.
         storage: an Optuna storage or URL; default ``sqlite:///studies/automl_pl.db``.
         study_name: the study to create or resume; default ``"automl_pl"``.
@@ -134,7 +139,8 @@ def tune(
     folds = make_folds(len(data.X), cv=cv, random_state=random_state)
     objective = PseudoLabelObjective(
         data.X, data.y, data.X_unlabeled, families=families, schema=data.schema, folds=folds,
-        random_state=random_state, n_jobs=threads, deadline=end, fixed_params=fixed,
+        random_state=random_state, n_jobs=threads, deadline=None if end is None else end - FINISH_MARGIN * timeout,
+        fixed_params=fixed,
         keep_fold_models=bagging and refit and not worker,  # only this call's own final model uses them
     )
     callbacks = [PseudoLabelTheBest(objective)]
