@@ -172,9 +172,11 @@ class TuneResult:
                 lines.append(f"final model: refitted on {len(self.data.X)} labelled rows and the unlabelled pool "
                              f"in {self.refit_time_:.1f} s")
             else:
+                made = ("all kept from the cross-validation, no refit" if kept == len(models) else
+                        f"{kept} of {len(models)} kept from the cross-validation, the rest refitted in "
+                        f"{self.refit_time_:.1f} s")
                 lines.append(f"final model: {len(models) // len(self.members_)} fold models per trial, each fitted on "
-                             f"its fold's training rows and the unlabelled pool ({kept} of {len(models)} kept from "
-                             f"the cross-validation, the rest refitted in {self.refit_time_:.1f} s)")
+                             f"its fold's training rows and the unlabelled pool ({made})")
         return "\n".join(lines)
 
 

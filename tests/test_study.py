@@ -84,7 +84,7 @@ def test_tune_finds_and_refits_a_best_model(tuned, small_data, new_rows):
     recorded = result.study.user_attrs["automl_pl"]
     assert recorded["cv"] == 3 and recorded["random_state"] == 0
     assert recorded["features"] == list(X.columns)
-    assert "best trial #" in result.summary() and "(3 of 3 kept from the cross-validation" in result.summary()
+    assert "best trial #" in result.summary() and "(all kept from the cross-validation, no refit)" in result.summary()
 
 
 def test_resume_runs_only_the_missing_trials(tuned, small_data, tmp_path):
