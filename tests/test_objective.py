@@ -324,13 +324,19 @@ def test_a_trial_that_cannot_finish_its_folds_in_time_stops_after_the_first(id_d
     assert objective.deadline <= time.monotonic()  # the budget is spent: the study stops starting trials
 
 
-def test_a_trial_cut_after_a_fold_leaves_the_rest_of_the_budget_to_quicker_trials(id_data):
+def _slow_and_quick_timed(id_data):
+    """An objective over the slow and the recording family, and a study where each has run a whole trial."""
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW, "recording": RECORDING})
     study = optuna.create_study(direction="minimize")
     for model in ("slow", "recording"):
         study.enqueue_trial({"model": model, "sample_rate": 0.0})
     study.optimize(objective, n_trials=2)  # no deadline: both families' folds are timed
+    return objective, study
+
+
+def test_a_trial_cut_after_a_fold_leaves_the_rest_of_the_budget_to_quicker_trials(id_data):
+    objective, study = _slow_and_quick_timed(id_data)
     objective.seconds_per_row["slow"] /= 100  # foreseen quick, so its first fold starts; it then proves slow
     deadline = objective.deadline = time.monotonic() + 2.5 * SLOW_FIT_SECONDS  # its 3 folds cannot all end
 
@@ -396,12 +402,7 @@ def test_a_trial_whose_family_cannot_fit_a_fold_in_time_fits_nothing(id_data):
 def test_a_slow_draw_near_the_deadline_leaves_the_time_to_quicker_trials(id_data):
     from automl_pl.objective import MAX_SKIPPED_TRIALS
 
-    X, y, X_unlabeled, schema = id_data
-    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW, "recording": RECORDING})
-    study = optuna.create_study(direction="minimize")
-    for model in ("slow", "recording"):
-        study.enqueue_trial({"model": model, "sample_rate": 0.0})
-    study.optimize(objective, n_trials=2)  # no deadline: both families' folds are timed
+    objective, study = _slow_and_quick_timed(id_data)
     deadline = objective.deadline = time.monotonic() + 60 * SLOW_FIT_SECONDS  # time for quick trials, not a slow one
     objective.seconds_per_row["slow"] *= 100
 
