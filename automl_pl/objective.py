@@ -21,7 +21,7 @@ from sklearn.base import clone
 from automl_pl.data import FeatureSchema
 from automl_pl.fold_models import KeptFoldModels
 from automl_pl.models import ModelFamily, build_model
-from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor
+from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor, n_pseudo_labeled
 
 SAMPLE_RATE_STEPS = (0.05, 0.01, 0.005, 0.001)
 """Candidate grids of the ``sample_rate`` dimension, coarsest first; the coarsest giving
@@ -254,7 +254,7 @@ class PseudoLabelObjective:
         """About how many rows one fold of a trial with ``params`` fits: teachers and students together."""
         n_train = len(self.folds[0][0])
         settings = pseudo_label_settings(params)
-        n_pseudo = 0 if self.X_unlabeled is None else math.floor(settings["sample_rate"] * len(self.X_unlabeled))
+        n_pseudo = 0 if self.X_unlabeled is None else n_pseudo_labeled(settings["sample_rate"], len(self.X_unlabeled))
         if n_pseudo == 0:
             return n_train
         # CONFIDENCE_TEACHERS extra teachers, each on (k - 1) / k of the rows with k = CONFIDENCE_TEACHERS

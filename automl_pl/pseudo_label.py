@@ -169,7 +169,7 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self.unlabeled_spread_ = None
 
         n_unlabeled = 0 if X_unlabeled is None else _n_rows(X_unlabeled)
-        n_pick = math.floor(round(self.sample_rate * n_unlabeled, 9))  # 0.29 * 100 is 28.99999...
+        n_pick = n_pseudo_labeled(self.sample_rate, n_unlabeled)
         if n_pick > 0:
             X_unlabeled = _aligned(X, X_unlabeled)
             if self.selection == "confidence":
@@ -222,6 +222,11 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.categorical = inner.input_tags.categorical
         tags.input_tags.string = inner.input_tags.string
         return tags
+
+
+def n_pseudo_labeled(sample_rate: float, n_unlabeled: int) -> int:
+    """How many of ``n_unlabeled`` rows a ``sample_rate`` pseudo-labels: ``floor(sample_rate * n_unlabeled)``."""
+    return math.floor(round(sample_rate * n_unlabeled, 9))  # 0.29 * 100 is 28.99999...
 
 
 def confidence_teacher_predictions(estimator, X, y: np.ndarray, X_unlabeled, *,

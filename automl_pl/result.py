@@ -20,7 +20,7 @@ from automl_pl.data import FeatureSchema
 from automl_pl.ensemble import EnsembleRegressor
 from automl_pl.models import get_family
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, pseudo_label_settings, refit_settings
-from automl_pl.pseudo_label import PseudoLabelRegressor
+from automl_pl.pseudo_label import PseudoLabelRegressor, n_pseudo_labeled
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class TuneResult:
             "target": self.data.target_name,
             "rows": {
                 "labeled": len(self.data.X),
-                "pseudo_labeled": max(math.floor(round(m["sample_rate"] * pool, 9)) for m in members),
+                "pseudo_labeled": max(n_pseudo_labeled(m["sample_rate"], pool) for m in members),
                 "unlabeled_pool": pool,
             },
             "ignored_columns": list(ignored_columns),
