@@ -15,6 +15,7 @@ the same models.
 
 from __future__ import annotations
 
+import math
 import pickle
 from collections.abc import Sequence
 from typing import Any
@@ -58,7 +59,7 @@ class KeptFoldModels:
         The worst trials (the latest among equals) are dropped until both caps hold.
         Returns whether the trial's models are kept.
         """
-        if len(self._kept) >= self.max_trials and value >= max(v for v, _, _ in self._kept.values()):
+        if len(self._kept) >= self.max_trials and value >= max((v for v, _, _ in self._kept.values()), default=-math.inf):
             return False  # would be dropped at once: do not measure it
         self._kept[number] = (value, list(models), model_nbytes(list(models)))
         while self._kept and (len(self._kept) > self.max_trials or self.nbytes > self.max_bytes):

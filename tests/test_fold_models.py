@@ -36,7 +36,8 @@ def test_the_memory_cap_drops_the_worst_trials_until_it_holds():
     assert 0 not in kept and 1 in kept
     assert kept.offer(2, 3.0, small)  # a small one still fits beside it
     assert not kept.offer(3, 5.0, big)  # a big worse one is dropped at once
-    assert kept.nbytes <= kept.max_bytes and set(kept._kept) == {1, 2}
+    assert kept.nbytes <= kept.max_bytes and [n for n in range(4) if n in kept] == [1, 2]
+    assert not KeptFoldModels(max_trials=0).offer(0, 1.0, small)  # keeps nothing, and says so
 
 
 def test_an_ensemble_fits_each_member_on_its_rows_and_uses_frozen_ones_as_they_are():
