@@ -54,3 +54,10 @@ def test_an_ensemble_fits_each_member_on_its_rows_and_uses_frozen_ones_as_they_a
     assert ensemble.estimators_[2].estimator is prefit  # used as it is, never refitted
     with pytest.raises(ValueError, match="one array of row positions per estimator"):
         EnsembleRegressor([Ridge()], weights=[1], rows=folds).fit(X, y)
+
+
+def test_a_trials_size_is_its_first_fold_model_times_its_folds():
+    fold_model = np.zeros(50_000)
+    kept = KeptFoldModels()
+    kept.offer(0, 1.0, [fold_model] * 5)
+    assert kept.nbytes == 5 * model_nbytes(fold_model)
