@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
 ENSEMBLE_ITERATIONS = 25
@@ -103,15 +104,11 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
                              f"{len(self.estimators)} estimators")
         self.weights_ = weights / weights.sum()
         y = np.asarray(y)
-        self.estimators_ = [clone(e).fit(*_take(X, y, r), **fit_params) for e, r in zip(self.estimators, rows)]
+        self.estimators_ = [clone(e).fit(X, y, **fit_params) if r is None else
+                            clone(e).fit(_safe_indexing(X, r), y[r], **fit_params)
+                            for e, r in zip(self.estimators, rows)]
         return self
 
     def predict(self, X) -> np.ndarray:
         check_is_fitted(self)
         return sum(w * np.asarray(e.predict(X), dtype="float64").ravel() for w, e in zip(self.weights_, self.estimators_))
-
-
-def _take(X, y: np.ndarray, rows: np.ndarray | None) -> tuple[object, np.ndarray]:
-    if rows is None:
-        return X, y
-    return (X.iloc[rows] if hasattr(X, "iloc") else X[rows]), y[rows]

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
@@ -176,11 +176,11 @@ class PseudoLabelRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
                 votes = confidence_teacher_predictions(self.estimator, X, y, X_unlabeled, random_state=rng)
                 self.unlabeled_spread_ = np.std(votes, axis=0)
                 picked = _draw_trusted(self.unlabeled_spread_, n_pick, rng)
-                X_pseudo = _take_rows(X_unlabeled, picked)
+                X_pseudo = _safe_indexing(X_unlabeled, picked)
                 labels = np.vstack([votes[:, picked], _predict(teacher, X_pseudo)]).mean(axis=0)
             else:
                 picked = np.sort(rng.choice(n_unlabeled, size=n_pick, replace=False))
-                X_pseudo = _take_rows(X_unlabeled, picked)
+                X_pseudo = _safe_indexing(X_unlabeled, picked)
                 labels = _predict(teacher, X_pseudo)
             X_student = _stack_rows(X, X_pseudo)
             weight = None if self.pseudo_weight == 1 else np.r_[np.ones(len(y)), np.full(n_pick, float(self.pseudo_weight))]
@@ -239,7 +239,7 @@ def confidence_teacher_predictions(estimator, X, y: np.ndarray, X_unlabeled, *,
     """
     n_splits = max(2, min(n_teachers, _n_rows(X)))
     folds = KFold(n_splits=n_splits, shuffle=True, random_state=check_random_state(random_state).randint(2**31 - 1))
-    return np.vstack([_predict(clone(estimator).fit(_take_rows(X, train), y[train]), X_unlabeled)
+    return np.vstack([_predict(clone(estimator).fit(_safe_indexing(X, train), y[train]), X_unlabeled)
                       for train, _ in folds.split(np.zeros((_n_rows(X), 1)))])
 
 
@@ -294,12 +294,6 @@ def _aligned(X, X_unlabeled):
     if X_unlabeled.shape[1:] != np.shape(X)[1:]:
         raise ValueError(f"X_unlabeled has {X_unlabeled.shape[1]} features but X has {np.shape(X)[1]}.")
     return X_unlabeled
-
-
-def _take_rows(X, rows: np.ndarray):
-    if isinstance(X, pd.DataFrame):
-        return X.iloc[rows]
-    return X[rows]
 
 
 def _stack_rows(X, X_more):
