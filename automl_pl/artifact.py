@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from automl_pl import model_files
@@ -303,7 +304,9 @@ def check_export_target(path: str | os.PathLike) -> Path:
 
 
 def _student(estimator: Any) -> Any:
-    """The fitted pipeline that predicts: a PseudoLabelRegressor's student, or the pipeline itself."""
+    """The fitted pipeline that predicts: frozen or not, a PseudoLabelRegressor's student, or the pipeline itself."""
+    if isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
     return estimator.estimator_ if hasattr(estimator, "estimator_") else estimator
 
 

@@ -20,7 +20,7 @@ from automl_pl.data import FeatureSchema
 from automl_pl.ensemble import EnsembleRegressor
 from automl_pl.models import get_family
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, pseudo_label_settings, refit_settings
-from automl_pl.pseudo_label import PseudoLabelRegressor, n_pseudo_labeled
+from automl_pl.pseudo_label import n_pseudo_labeled
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class TuneResult:
             "study": {"name": self.study.study_name, "trial_number": trial.number,
                       "trials": list(self.members_), "models_per_trial": n_folds},
         }
-        return export_ensemble([(_student(model), get_family(m["family"]).artifact_format, weight, m)
+        return export_ensemble([(model, get_family(m["family"]).artifact_format, weight, m)
                                 for model, m, weight in zip(fitted, members, weights)],
                                path, metadata=metadata)
 
@@ -178,13 +178,6 @@ class TuneResult:
                 lines.append(f"final model: {len(models) // len(self.members_)} fold models per trial, each fitted on "
                              f"its fold's training rows and the unlabelled pool ({made})")
         return "\n".join(lines)
-
-
-def _student(model: Any) -> Any:
-    """The fitted pipeline that predicts for a fold model: frozen or not, a PseudoLabelRegressor's student."""
-    if isinstance(model, FrozenEstimator):
-        model = model.estimator
-    return model.estimator_ if isinstance(model, PseudoLabelRegressor) else model
 
 
 def _short(value: Any) -> str:
