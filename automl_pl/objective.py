@@ -96,7 +96,8 @@ class PseudoLabelObjective:
         X_unlabeled: normalised unlabelled pool, or ``None``.
         families: the families the trial may choose, by name.
         schema: the feature schema of ``X``.
-        folds: ``(train_rows, validation_rows)`` position pairs, shared by all trials.
+        folds: ``(train_rows, validation_rows)`` position pairs, shared by all trials: a K-fold,
+            or several (see ``cv_repeats`` in :func:`automl_pl.tune`), each a step of the trial.
         random_state: seeds each fold's model and pseudo-label draw.
         n_jobs: threads for each model.
         deadline: a :func:`time.monotonic` time by which every fold must end. A trial
@@ -157,7 +158,10 @@ class PseudoLabelObjective:
         """Trials in a row stopped before their first fold while a quicker family still fitted."""
         self.out_of_fold: dict[int, np.ndarray] = {}
         """Per completed trial of this process (by number): each labelled row's prediction by the
-        model of the round the trial chose, fitted without that row's fold. Ensembles are built from these."""
+        model of the round the trial chose, fitted without that row's fold (with repeated K-folds,
+        the mean over the repeats). Ensembles are built from these."""
+        self.times_validated = np.bincount(np.concatenate([valid for _, valid in folds]), minlength=len(y))
+        """How many folds hold each labelled row out: once per K-fold."""
         self.fold_models = KeptFoldModels() if keep_fold_models else None
         """The fitted fold models (of the chosen round) of this process's best completed trials, if kept."""
 
@@ -190,7 +194,7 @@ class PseudoLabelObjective:
     def __call__(self, trial: optuna.Trial) -> float:
         family = self.suggest(trial)
         round_mse: list[list[float]] = [[]]  # [round][fold]; round 0 is the teachers, without pseudo-labels
-        round_oof = [np.full(len(self.y), np.nan)]  # [round][labelled row]: the out-of-fold predictions
+        round_oof = [np.zeros(len(self.y))]  # [round][labelled row]: the sums of the out-of-fold predictions
         first = 0  # the first round the trial may choose: 1 when the user fixed a sample_rate
         fold_models: list[list[Any]] = []  # [fold][round]: the fitted teacher and students
         n_pseudo = 0
@@ -227,7 +231,7 @@ class PseudoLabelObjective:
                 for r, student in enumerate(model.round_estimators_, start=1):
                     if r == len(round_mse):
                         round_mse.append([])
-                        round_oof.append(np.full(len(self.y), np.nan))
+                        round_oof.append(np.zeros(len(self.y)))
                     round_mse[r].append(_mse(y_valid, _store(round_oof[r], valid_rows, student.predict(X_valid))))
                 first = 1 if "sample_rate" in self.fixed_params and len(round_mse) > 1 else 0
                 fold_seconds.append(time.perf_counter() - fold_started)
@@ -245,7 +249,8 @@ class PseudoLabelObjective:
                 raise optuna.TrialPruned(f"pruned after fold {step}")
         value = self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
         best = _best_round(round_mse, first)
-        self.out_of_fold[trial.number] = round_oof[best]
+        self.out_of_fold[trial.number] = np.divide(round_oof[best], self.times_validated, where=self.times_validated > 0,
+                                                   out=np.full(len(self.y), np.nan))  # NaN: a row no fold held out
         if self.fold_models is not None:
             self.fold_models.offer(trial.number, value, [models[best] for models in fold_models])
         return value
@@ -325,8 +330,9 @@ def _best_round(round_mse: list[list[float]], first: int) -> int:
 
 
 def _store(out: np.ndarray, rows: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Write ``y_pred`` into ``out`` at ``rows``; return it as a flat float array."""
-    out[rows] = y_pred = np.asarray(y_pred, dtype="float64").ravel()
+    """Add ``y_pred`` to ``out`` at ``rows``; return it as a flat float array."""
+    y_pred = np.asarray(y_pred, dtype="float64").ravel()
+    out[rows] += y_pred
     return y_pred
 
 

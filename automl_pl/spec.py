@@ -19,6 +19,7 @@ A spec has three tables::
     n_trials = 200               # the study's total
     timeout = 600                # seconds per run
     cv = 5
+    cv_repeats = 3               # optional: run the K-fold this many times (default: 1, up to 3 on few rows)
     seed = 0
     models = ["lightgbm", "xgboost"]   # default: every installed family
     fixed_params = { sample_rate = 0.0 }   # optional: dimensions held at a value
@@ -52,7 +53,7 @@ class SpecError(ValueError):
 
 _KEYS = {
     "data": {"labeled", "unlabeled", "target", "drop", "dataset", "labeled_fraction"},
-    "study": {"name", "storage", "heartbeat_seconds", "n_trials", "timeout", "cv", "seed", "models", "fixed_params", "ensemble",
+    "study": {"name", "storage", "heartbeat_seconds", "n_trials", "timeout", "cv", "cv_repeats", "seed", "models", "fixed_params", "ensemble",
               "bagging"},
     "export": {"dir"},
 }
@@ -75,6 +76,7 @@ class StudySpec:
     n_trials: int | None = 100
     timeout: float | None = None
     cv: int = 5
+    cv_repeats: int | None = None
     seed: int = 0
     models: tuple[str, ...] | None = None
     fixed_params: dict[str, Any] | None = None
@@ -138,10 +140,12 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
     n_trials = get(study, "n_trials", int, 100)
     timeout = get(study, "timeout", (int, float))
     cv = get(study, "cv", int, 5)
+    cv_repeats = get(study, "cv_repeats", int)
     seed = get(study, "seed", int, 0)
     heartbeat = get(study, "heartbeat_seconds", int, HEARTBEAT_SECONDS)
-    if n_trials is not None and n_trials < 0 or timeout is not None and timeout <= 0 or cv < 2 or heartbeat < 1:
-        raise SpecError(f"{path}: n_trials must be >= 0, timeout > 0, cv >= 2 and heartbeat_seconds >= 1.")
+    if (n_trials is not None and n_trials < 0 or timeout is not None and timeout <= 0 or cv < 2 or heartbeat < 1
+            or cv_repeats is not None and cv_repeats < 1):
+        raise SpecError(f"{path}: n_trials must be >= 0, timeout > 0, cv >= 2, cv_repeats >= 1 and heartbeat_seconds >= 1.")
     export_dir = get(export, "dir", str)
     unlabeled = get(data, "unlabeled", str)
     fixed_params = get(study, "fixed_params", dict)
@@ -159,6 +163,7 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
         n_trials=n_trials,
         timeout=None if timeout is None else float(timeout),
         cv=cv,
+        cv_repeats=cv_repeats,
         seed=seed,
         models=None if models is None else tuple(models),
         fixed_params=fixed_params,

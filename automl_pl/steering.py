@@ -13,7 +13,7 @@ the ensemble is recorded as the study's user attribute ``ensemble``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -96,29 +96,31 @@ class KeepTimeForTheRefit:
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         try:
-            seconds = refit_seconds(study.best_trial, self.objective.fold_models, n_folds=len(self.objective.folds))
+            seconds = refit_seconds(study.best_trial, self.objective.fold_models, folds=self.objective.folds)
         except ValueError:  # no completed trial yet
             return
         # Only ever earlier: the objective moves it to now once what is left is too short for a fold.
         self.objective.deadline = min(self.objective.deadline, self.end - REFIT_MARGIN * self.refits * seconds)
 
 
-def refit_seconds(trial: FrozenTrial, kept: KeptFoldModels | None, *, n_folds: int) -> float:
-    """About how long making ``trial``'s final model takes.
+def refit_seconds(trial: FrozenTrial, kept: KeptFoldModels | None, *, folds: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
+    """About how long making ``trial``'s final model takes, given the study's ``folds``.
 
     With fold models (``kept`` not ``None``): nothing when its fold models are kept; else
     refitting them, which takes about as long as its cross-validation did (its ``fit_seconds``).
-    Without (``kept is None``): one fit on all rows, about ``fit_seconds / (n_folds - 1)``, since
-    each of its ``n_folds`` fold fits saw ``(n_folds - 1) / n_folds`` of the rows.
+    Without (``kept is None``): one fit on all rows, a fold's share of ``fit_seconds`` scaled
+    from the fold's training rows to all rows.
     """
     seconds = trial.user_attrs.get("fit_seconds", 0.0)
     if kept is None:
-        return seconds / (n_folds - 1)
+        train_rows, valid_rows = folds[0]
+        return seconds / len(folds) * (len(train_rows) + len(valid_rows)) / len(train_rows)
     return 0.0 if trial.number in kept else seconds
 
 
 def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], y: np.ndarray, *,
-                    kept: KeptFoldModels | None, n_folds: int, seconds_left: float | None) -> dict[int, float]:
+                    kept: KeptFoldModels | None, folds: Sequence[tuple[np.ndarray, np.ndarray]],
+                    seconds_left: float | None) -> dict[int, float]:
     """Choose the trials of the final model and their weights; record them in the study; return ``{trial number: weight}``.
 
     The candidates are the ``ENSEMBLE_CANDIDATES`` best completed trials with out-of-fold
@@ -134,9 +136,9 @@ def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], 
     members, score = {best.number: 1.0}, best.value
     if best.number in out_of_fold and len(candidates) > 1:
         predictions = np.column_stack([out_of_fold[t.number] for t in candidates])
-        costs = [refit_seconds(t, kept, n_folds=n_folds) for t in candidates]
+        costs = [refit_seconds(t, kept, folds=folds) for t in candidates]
         budget = None if seconds_left is None else max(seconds_left / REFIT_MARGIN,
-                                                           refit_seconds(best, kept, n_folds=n_folds))
+                                                           refit_seconds(best, kept, folds=folds))
         weights = select_weights(predictions, y, costs=costs, budget=budget)
         if np.count_nonzero(weights) > 1:
             members = {t.number: float(w) for t, w in zip(candidates, weights) if w > 0}

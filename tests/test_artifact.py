@@ -117,11 +117,10 @@ def test_tune_result_export(tmp_path, make_data, new_rows):
     pseudo_labeled = math.floor(result.best_params["sample_rate"] * 60) if rounds else 0
     assert metadata["rows"] == {"labeled": 90, "pseudo_labeled": pseudo_labeled, "unlabeled_pool": 60}
     assert metadata["study"] == {"name": "export", "trial_number": result.best_trial.number,
-                                 "trials": [result.best_trial.number], "models_per_trial": 3}
-    # One file per fold model, each weighing a third.
-    assert [(m["fold"], m["weight"]) for m in metadata["members"]] == [(0, pytest.approx(1 / 3)), (1, pytest.approx(1 / 3)),
-                                                                       (2, pytest.approx(1 / 3))]
-    assert len(metadata["files"]) == 3
+                                 "trials": [result.best_trial.number], "models_per_trial": 9}
+    # One file per fold model (90 rows: the 3-fold ran three times), each weighing a ninth.
+    assert [(m["fold"], m["weight"]) for m in metadata["members"]] == [(k, pytest.approx(1 / 9)) for k in range(9)]
+    assert len(metadata["files"]) == 9
     assert metadata["target"] == "target"
     # Ignored columns are dropped before the schema check.
     with_id = new_rows.assign(id=np.arange(len(new_rows)))

@@ -16,6 +16,7 @@ from automl_pl import load_model, refit_best, tune
 from automl_pl.ensemble import EnsembleRegressor, select_weights
 from automl_pl.fold_models import KeptFoldModels
 from automl_pl.steering import ENSEMBLE_ATTR, record_ensemble, recorded_ensemble
+from automl_pl.study import make_folds
 
 
 def _mse(prediction, y):
@@ -97,6 +98,12 @@ def ensembled(tmp_path_factory, make_data):
     return result, X, y, X_unlabeled, url
 
 
+def _fold_models_per_trial(result) -> int:
+    """The study's folds: its K-fold times its repeats, as recorded in the study."""
+    recorded = result.study.user_attrs["automl_pl"]
+    return recorded["cv"] * recorded["cv_repeats"]
+
+
 def test_a_study_refits_the_ensemble_its_out_of_fold_predictions_chose(ensembled, new_rows):
     result, X, y, X_unlabeled, _ = ensembled
     assert len(result.members_) > 1, "these data should reward an ensemble"
@@ -109,9 +116,11 @@ def test_a_study_refits_the_ensemble_its_out_of_fold_predictions_chose(ensembled
     # Its out-of-fold RMSE beats the best single trial's CV RMSE, and the summary says so.
     assert result.ensemble_cv_rmse < result.cv_rmse
     assert f"ensemble of {len(result.members_)} trials" in result.summary()
-    # Each member trial is its three fold models, kept from its cross-validation, each weighing a third of it.
-    assert len(model.estimators_) == 3 * len(result.members_)
-    np.testing.assert_allclose(model.weights_, np.repeat(list(result.members_.values()), 3) / 3)
+    # Each member trial is its fold models (every fold of its repeated 3-fold), kept from its cross-validation,
+    # each weighing an equal share of it.
+    k = _fold_models_per_trial(result)
+    assert len(model.estimators_) == k * len(result.members_)
+    np.testing.assert_allclose(model.weights_, np.repeat(list(result.members_.values()), k) / k)
     predictions = model.predict(new_rows)
     assert predictions.shape == (len(new_rows),) and np.all(np.isfinite(predictions))
 
@@ -123,10 +132,11 @@ def test_an_exported_ensemble_loads_and_predicts_the_same(ensembled, tmp_path, n
     np.testing.assert_allclose(loaded.predict(new_rows), result.best_estimator_.predict(new_rows), rtol=1e-10)
     metadata = loaded.metadata
     assert metadata["family"] == "ensemble" and metadata["format_version"] == 2
-    assert [m["trial_number"] for m in metadata["members"]] == list(np.repeat(list(result.members_), 3))
-    assert [m["fold"] for m in metadata["members"]] == [0, 1, 2] * len(result.members_)
-    assert [m["weight"] for m in metadata["members"]] == pytest.approx(np.repeat(list(result.members_.values()), 3) / 3)
-    assert len(metadata["files"]) == 3 * len(result.members_)
+    k = _fold_models_per_trial(result)
+    assert [m["trial_number"] for m in metadata["members"]] == list(np.repeat(list(result.members_), k))
+    assert [m["fold"] for m in metadata["members"]] == list(range(k)) * len(result.members_)
+    assert [m["weight"] for m in metadata["members"]] == pytest.approx(np.repeat(list(result.members_.values()), k) / k)
+    assert len(metadata["files"]) == k * len(result.members_)
     assert metadata["ensemble_cv_rmse"] == result.ensemble_cv_rmse
 
 
@@ -164,6 +174,9 @@ def test_a_stale_or_missing_record_means_the_best_trial_alone():
     assert recorded_ensemble(study) == {2: 0.6, 0: 0.4}
 
 
+FIVE_FOLDS = make_folds(30, cv=5, random_state=0)
+
+
 def test_no_time_left_for_more_refits_means_the_best_trial_alone():
     y = np.linspace(0, 1, 30)
     rng = np.random.default_rng(1)
@@ -174,14 +187,14 @@ def test_no_time_left_for_more_refits_means_the_best_trial_alone():
                                                   user_attrs={"fit_seconds": 40.0}))
         out_of_fold[number] = y + rng.normal(scale=0.3, size=30)
     # None of their fold models kept, and time for one refit of 40 s: the best trial alone.
-    assert record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), n_folds=5, seconds_left=55.0) == {0: 1.0}
+    assert record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), folds=FIVE_FOLDS, seconds_left=55.0) == {0: 1.0}
     # Time for all three: a mix of independent errors.
-    members = record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), n_folds=5, seconds_left=160.0)
+    members = record_ensemble(study, out_of_fold, y, kept=KeptFoldModels(), folds=FIVE_FOLDS, seconds_left=160.0)
     assert len(members) > 1
     # With their fold models kept, mixing them costs no time at all.
     kept = KeptFoldModels()
     for number in range(3):
         kept.offer(number, 1.0 + number, [f"fold model {number}"])
-    assert record_ensemble(study, out_of_fold, y, kept=kept, n_folds=5, seconds_left=0.0) == members
+    assert record_ensemble(study, out_of_fold, y, kept=kept, folds=FIVE_FOLDS, seconds_left=0.0) == members
     assert study.user_attrs[ENSEMBLE_ATTR]["cv_rmse"] < min(
         math.sqrt(_mse(p, y)) for p in out_of_fold.values())

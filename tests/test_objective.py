@@ -22,7 +22,7 @@ from automl_pl.data import FeatureSchema
 from automl_pl.models import build_model, get_family
 from automl_pl.models._base import ModelFamily
 from automl_pl.objective import PseudoLabelObjective, TrialModelError
-from automl_pl.study import make_folds
+from automl_pl.study import default_cv_repeats, make_folds
 
 RANDOM_ONE_ROUND = {"selection": "random", "pseudo_weight": 1.0, "n_rounds": 1}
 """The classic recipe: random rows, full weight, one round."""
@@ -517,3 +517,38 @@ def test_zero_rounds_refits_the_teacher_alone(id_data):
     assert (turned_down.sample_rate, turned_down.n_rounds) == (0.0, 1)
     kept = make_estimator(get_family("ridge"), params, schema=schema, random_state=0, n_jobs=1, n_rounds=2)
     assert (kept.sample_rate, kept.n_rounds, kept.selection) == (0.4, 2, "confidence")
+
+
+def test_repeated_k_folds_partition_the_rows_once_per_repeat():
+    once = make_folds(50, cv=4, random_state=3)
+    thrice = make_folds(50, cv=4, random_state=3, repeats=3)
+    assert len(thrice) == 12
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(once, thrice[:4]))  # the first is the plain K-fold
+    for r in range(3):
+        assert sorted(np.concatenate([valid for _, valid in thrice[4 * r:4 * r + 4]])) == list(range(50))
+    assert not np.array_equal(thrice[0][1], thrice[4][1]) and not np.array_equal(thrice[4][1], thrice[8][1])
+
+
+def test_the_k_fold_is_repeated_by_default_only_on_few_rows():
+    assert [default_cv_repeats(n) for n in (10, 128, 200, 300, 499, 500, 8000)] == [3, 3, 3, 2, 2, 1, 1]
+
+
+def test_repeated_folds_score_every_fold_and_average_the_out_of_fold_predictions():
+    rng = np.random.default_rng(6)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    y = X.to_numpy() @ [1.0, -1.0, 2.0] + rng.normal(size=60)
+    folds = make_folds(len(X), cv=CV, random_state=0, repeats=2)
+    objective = _objective(X, y, None, FeatureSchema.infer(X), {"plain_ridge": _family("plain_ridge", Ridge)},
+                           folds=folds)
+    trial = FixedTrial({"model": "plain_ridge", "sample_rate": 0.0})
+    value = objective(trial)
+
+    fitted = [Ridge().fit(X.iloc[train], y[train]) for train, _ in folds]
+    mse = [np.mean((y[valid] - m.predict(X.iloc[valid])) ** 2) for m, (_, valid) in zip(fitted, folds)]
+    assert value == pytest.approx(math.sqrt(np.mean(mse)), rel=1e-12)
+    assert len(trial.user_attrs["fold_rmse"]) == 2 * CV
+    # Each row was held out once per K-fold: its out-of-fold prediction is the mean of the two.
+    by_hand = np.zeros(len(y))
+    for m, (_, valid) in zip(fitted, folds):
+        by_hand[valid] += m.predict(X.iloc[valid]) / 2
+    np.testing.assert_allclose(objective.out_of_fold[trial.number], by_hand, rtol=1e-12)

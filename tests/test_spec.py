@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import optuna
 import pandas as pd
 import pytest
 
@@ -44,6 +45,7 @@ dir = "out/model"
     assert spec.storage == f"sqlite:///{tmp_path / 's.db'}"
     assert spec.export_dir == tmp_path / "out" / "model"
     assert (spec.n_trials, spec.cv, spec.timeout, spec.ensemble) == (7, 3, None, True)
+    assert spec.cv_repeats is None  # tune() chooses, by the labelled rows
     X, y, X_unlabeled = load_data(spec)
     assert list(X.columns) == ["a", "c"] and list(X_unlabeled.columns) == ["a", "c"]
     assert y.tolist() == [1.0, 2.0, 3.0, 5.0]
@@ -53,6 +55,18 @@ def test_ensemble_and_bagging_can_be_turned_off(tmp_path):
     spec = load_spec(write(tmp_path, '[data]\ndataset = "tips"\n[study]\nensemble = false\nbagging = false\n'))
     assert spec.ensemble is False and spec.bagging is False
     assert load_spec(write(tmp_path, '[data]\ndataset = "tips"\n')).bagging is True
+
+
+def test_cv_repeats_is_read_and_reaches_the_study(tmp_path):
+    from automl_pl.cli import main
+
+    spec = write(tmp_path, '[data]\ndataset = "diabetes"\nlabeled_fraction = 0.2\n'
+                           '[study]\nn_trials = 1\ncv = 3\ncv_repeats = 2\nmodels = ["ridge"]\n')
+    assert load_spec(spec).cv_repeats == 2
+    assert main(["run", str(spec), "--no-progress", "--n-jobs", "1"]) == 0
+    study = optuna.load_study(study_name=spec.stem, storage=f"sqlite:///{spec.with_suffix('.db')}")
+    assert study.user_attrs["automl_pl"]["cv_repeats"] == 2
+    assert len(study.trials[0].user_attrs["fold_rmse"]) == 6
 
 
 def test_relative_sqlite_storage_is_relative_to_the_spec(tmp_path):
@@ -75,6 +89,7 @@ def test_dataset_spec_hides_labels(tmp_path):
         ('[data]\ndataset = "tips"\n[study]\nntrials = 3\n', "unknown key(s) ['ntrials']"),
         ('[data]\ndataset = "tips"\n[study]\nn_trials = "ten"\n', "n_trials must be int"),
         ('[data]\ndataset = "tips"\n[study]\ncv = 1\n', "cv >= 2"),
+        ('[data]\ndataset = "tips"\n[study]\ncv_repeats = 0\n', "cv_repeats >= 1"),
         ('[data]\ndataset = "tips"\n[study]\nensemble = "yes"\n', "ensemble must be bool"),
         ('[data]\nlabeled = "a.csv"\n', "needs target"),
         ("[study]\n", "needs either labeled"),

@@ -13,6 +13,7 @@ from sklearn.frozen import FrozenEstimator
 import automl_pl
 from automl_pl import TuneResult, refit_best, tune
 from automl_pl.models import FAMILIES, ModelFamily
+from automl_pl.study import make_folds
 
 MODELS = ["ridge", "lightgbm"]
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -47,7 +48,10 @@ def small_data(make_data):
 
 @pytest.fixture(scope="module")
 def tuned(small_data, tmp_path_factory):
-    """One 6-trial study refitting its best trial alone, shared by the tests that only read it."""
+    """One 6-trial study refitting its best trial alone, shared by the tests that only read it.
+
+    On 120 labelled rows its 3-fold runs three times by default: 9 folds.
+    """
     X, y, X_unlabeled = small_data
     folder = tmp_path_factory.mktemp("tuned")
     url = f"sqlite:///{folder}/study.db"
@@ -69,10 +73,12 @@ def test_tune_finds_and_refits_a_best_model(tuned, small_data, new_rows):
         t.value for t in result.study.get_trials(states=(TrialState.COMPLETE,)))
     assert result.supervised_cv_rmse == result.best_trial.user_attrs["supervised_cv_rmse"]
 
-    # The final model is the best trial's three fold models, kept from its cross-validation: no refit.
+    # 120 labelled rows: the 3-fold ran three times, each trial scored on 9 folds...
+    assert all(len(t.user_attrs["fold_rmse"]) == 9 for t in result.study.get_trials(states=(TrialState.COMPLETE,)))
+    # ...and the final model is the best trial's 9 fold models, kept from its cross-validation: no refit.
     model = result.best_estimator_
-    assert len(model.estimators_) == 3 and all(isinstance(m, FrozenEstimator) for m in model.estimators_)
-    np.testing.assert_allclose(model.weights_, [1 / 3] * 3)
+    assert len(model.estimators_) == 9 and all(isinstance(m, FrozenEstimator) for m in model.estimators_)
+    np.testing.assert_allclose(model.weights_, [1 / 9] * 9)
     fold_mean = np.mean([m.predict(new_rows) for m in model.estimators_], axis=0)
     np.testing.assert_allclose(model.predict(new_rows), fold_mean, rtol=1e-12)
 
@@ -82,7 +88,7 @@ def test_tune_finds_and_refits_a_best_model(tuned, small_data, new_rows):
     assert np.sqrt(np.mean((model.predict(X) - y) ** 2)) < y.std()
 
     recorded = result.study.user_attrs["automl_pl"]
-    assert recorded["cv"] == 3 and recorded["random_state"] == 0
+    assert recorded["cv"] == 3 and recorded["cv_repeats"] == 3 and recorded["random_state"] == 0
     assert recorded["features"] == list(X.columns)
     assert "best trial #" in result.summary() and "(all kept from the cross-validation, no refit)" in result.summary()
 
@@ -111,6 +117,23 @@ def test_resume_runs_only_the_missing_trials(tuned, small_data, tmp_path):
     assert again.best_estimator_ is None
 
 
+def test_a_study_made_before_cv_repeats_resumes_with_one_k_fold(tuned, small_data, tmp_path):
+    _, folder, _ = tuned
+    X, y, X_unlabeled = small_data
+    shutil.copy(folder / "study.db", tmp_path / "study.db")
+    url = f"sqlite:///{tmp_path}/study.db"
+    study = optuna.load_study(study_name="tiny", storage=url)
+    recorded = study.user_attrs["automl_pl"]
+    del recorded["cv_repeats"]  # as an older automl_pl recorded it
+    study.set_user_attr("automl_pl", recorded)
+    resumed = tune(X, y, X_unlabeled=X_unlabeled, models=MODELS, n_trials=7, cv=3, storage=url, study_name="tiny",
+                   show_progress_bar=False, n_jobs=1)
+    assert len(resumed.study.trials[-1].user_attrs["supervised_fold_rmse"]) == 3  # its one 3-fold, not three
+    with pytest.raises(ValueError, match="was run with other cv_repeats"):
+        tune(X, y, X_unlabeled=X_unlabeled, models=MODELS, n_trials=8, cv=3, cv_repeats=3, storage=url,
+             study_name="tiny", show_progress_bar=False, n_jobs=1)
+
+
 def test_refit_best_rebuilds_the_best_trial(tuned, small_data, new_rows):
     result, _, url = tuned
     X, y, X_unlabeled = small_data
@@ -118,7 +141,7 @@ def test_refit_best_rebuilds_the_best_trial(tuned, small_data, new_rows):
     assert refitted.best_params == result.best_params
     # Refitted on the study's folds with their seeds: the very fold models tune() kept.
     assert not any(isinstance(m, FrozenEstimator) for m in refitted.best_estimator_.estimators_)
-    assert refitted.refit_time_ > 0 and "(0 of 3 kept from the cross-validation" in refitted.summary()
+    assert refitted.refit_time_ > 0 and "(0 of 9 kept from the cross-validation" in refitted.summary()
     np.testing.assert_allclose(refitted.best_estimator_.predict(new_rows), result.best_estimator_.predict(new_rows),
                                rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="no study named"):
@@ -141,11 +164,11 @@ def test_without_bagging_each_trial_is_refitted_once_on_all_rows(small_data, sto
     np.testing.assert_allclose(again.best_estimator_.predict(new_rows), model.predict(new_rows), rtol=1e-12)
     # The mean of the fold models is another model.
     bagged = refit_best(X, y, X_unlabeled=X_unlabeled, storage=storage_url, study_name="whole", n_jobs=1)
-    assert len(bagged.best_estimator_.estimators_) == 3 * len(result.members_)
+    assert len(bagged.best_estimator_.estimators_) == 9 * len(result.members_)
     assert not np.allclose(bagged.best_estimator_.predict(new_rows), model.predict(new_rows))
 
 
-@pytest.mark.parametrize("change", ["target", "features", "unlabeled", "cv", "seed"])
+@pytest.mark.parametrize("change", ["target", "features", "unlabeled", "cv", "cv_repeats", "seed"])
 def test_resuming_with_other_data_or_settings_is_refused(tuned, small_data, tmp_path, change):
     _, folder, _ = tuned
     X, y, X_unlabeled = small_data
@@ -161,6 +184,8 @@ def test_resuming_with_other_data_or_settings_is_refused(tuned, small_data, tmp_
         kwargs["X_unlabeled"] = X_unlabeled.iloc[:-1]
     elif change == "cv":
         kwargs["cv"] = 4
+    elif change == "cv_repeats":
+        kwargs["cv_repeats"] = 1
     else:
         kwargs["random_state"] = 1
 
@@ -220,10 +245,11 @@ def test_study_where_every_trial_failed_has_nothing_to_refit(monkeypatch, small_
         ({"n_trials": -1}, ValueError, "n_trials"),
         ({"timeout": 0}, ValueError, "timeout"),
         ({"cv": 1}, ValueError, "cv"),
+        ({"cv_repeats": 0}, ValueError, "cv_repeats must be a whole number >= 1"),
         ({"n_jobs": 0}, ValueError, "n_jobs"),
         ({"storage": "not a url"}, ValueError, "not a database URL"),
     ],
-    ids=["unknown_model", "no_models", "no_budget", "negative_trials", "zero_timeout", "one_fold", "no_threads",
+    ids=["unknown_model", "no_models", "no_budget", "negative_trials", "zero_timeout", "one_fold", "no_repeat", "no_threads",
          "bad_storage"],
 )
 def test_bad_settings_are_refused(small_data, storage_url, change, error, match):
@@ -379,5 +405,10 @@ def test_a_refit_on_all_rows_takes_about_one_fold_fit():
     from automl_pl.steering import refit_seconds
 
     trial = optuna.trial.create_trial(value=1.0, user_attrs={"fit_seconds": 8.0})
-    assert refit_seconds(trial, None, n_folds=5) == pytest.approx(8.0 / 4)  # no bagging: one fit on all rows
-    assert refit_seconds(trial, KeptFoldModels(), n_folds=5) == 8.0  # its fold models, refitted
+    folds = make_folds(20, cv=5, random_state=0)
+    assert refit_seconds(trial, None, folds=folds) == pytest.approx(8.0 / 4)  # no bagging: one fit on all rows
+    assert refit_seconds(trial, KeptFoldModels(), folds=folds) == 8.0  # its fold models, refitted
+    # Three K-folds: 15 fold fits in the trial's 8 s, and one fit on all rows is a fold's 5 / 4 of them.
+    thrice = make_folds(20, cv=5, random_state=0, repeats=3)
+    assert refit_seconds(trial, None, folds=thrice) == pytest.approx(8.0 / 15 * 5 / 4)
+    assert refit_seconds(trial, KeptFoldModels(), folds=thrice) == 8.0

@@ -46,6 +46,7 @@ storage = "{storage}"
 heartbeat_seconds = 1
 n_trials = {n_trials}
 cv = 3
+cv_repeats = 1
 {models}
 """)
     return spec
