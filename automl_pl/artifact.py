@@ -193,11 +193,11 @@ def load_model(path: str | os.PathLike, *, isolate_parser: bool = True) -> Expor
 
     The SHA-256 hashes catch accidental damage. Someone who changes a booster's model file on
     purpose can recompute them, and the boosters' native parsers abort the whole process on
-    some malformed files; so with ``isolate_parser`` (the default) a booster's file is first
+    some malformed files; so with ``isolate_parser`` (the default) the boosters' files are first
     loaded and asked for one prediction in a child process
     (:func:`automl_pl.model_files.check_in_child`), and a parser that fails or crashes
     there becomes an ArtifactError here.
-    That costs one short-lived process per load; pass ``False`` for files you trust.
+    That costs one short-lived process per load (about a second); pass ``False`` for files you trust.
 
     Raises:
         ArtifactError: the directory is missing, foreign, tampered with, truncated, or from a
@@ -213,12 +213,17 @@ def load_model(path: str | os.PathLike, *, isolate_parser: bool = True) -> Expor
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(f"{path / METADATA_FILE} has a malformed feature schema ({exc}). Re-export the model.") from None
     _warn_on_version_change(metadata)
+    entries = model_entries(metadata)
+    if isolate_parser:
+        try:
+            model_files.check_in_child([(e["artifact_format"], path / e["model_file"]) for e in entries
+                                        if isinstance(e.get("model_file"), str)])
+        except model_files.RefusedModelFile as exc:
+            raise ArtifactError(f"cannot read the model file {exc.file}: {exc}. Re-export the model.") from None
     members = []
-    for entry in model_entries(metadata):
+    for entry in entries:
         artifact_format, file = entry["artifact_format"], path / entry["model_file"]
         try:
-            if isolate_parser:
-                model_files.check_in_child(artifact_format, file)
             members.append((float(entry["weight"]), model_files.LOADERS[artifact_format](file)))
         except model_files.RefusedModelFile as exc:
             raise ArtifactError(f"cannot read the model file {file}: {exc}. Re-export the model.") from None

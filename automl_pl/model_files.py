@@ -3,14 +3,14 @@
 XGBoost UBJSON, LightGBM text, CatBoost ``cbm``, and skops for scikit-learn pipelines,
 loaded with an allow-list of exactly the types our pipelines hold. The boosters' native
 parsers abort the whole process on some malformed files, so :func:`check_in_child` can
-try a file in a child process first. :mod:`automl_pl.artifact` builds artifacts on these.
+try the files in a child process first. :mod:`automl_pl.artifact` builds artifacts on these.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,36 +37,57 @@ SKOPS_TRUSTED_TYPES = frozenset({
 
 
 class RefusedModelFile(ValueError):
-    """A model file that must not be loaded: it failed its check or holds types outside the allow-list."""
+    """A model file that must not be loaded: it failed its check or holds types outside the allow-list.
+
+    ``file`` is the file, where the error was raised for one of several.
+    """
+
+    def __init__(self, message: str, *, file: Path | None = None) -> None:
+        super().__init__(message)
+        self.file = file
 
 
-def check_in_child(artifact_format: str, file: Path) -> None:
-    """For a booster's file, load it and predict one row in a child process; nothing for other formats.
+def check_in_child(files: Sequence[tuple[str, Path]]) -> None:
+    """Load each booster's file of ``(artifact_format, file)`` and predict one row, all in one child process.
+
+    Files of other formats are skipped. One process for all files: starting it and importing
+    a booster costs about a second, checking a file milliseconds (an ensemble has dozens).
+    The child reports each file it has checked, so a file that makes it fail or crash is named.
 
     Raises:
-        RefusedModelFile: the parser failed, crashed or ran over ``PARSE_TIMEOUT_SECONDS``.
+        RefusedModelFile: a parser failed, crashed or ran over ``PARSE_TIMEOUT_SECONDS`` (its ``file`` says which).
     """
-    if artifact_format not in _PARSE_CHECKS:
+    native = [(artifact_format, Path(file)) for artifact_format, file in files if artifact_format in BOOSTER_FORMATS]
+    if not native:
         return
+    arguments = [str(part) for pair in native for part in pair]
     try:
-        child = subprocess.run([sys.executable, "-c", _PARSE_CHECKS[artifact_format], str(file)], capture_output=True,
-                               text=True, errors="replace", timeout=PARSE_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        raise RefusedModelFile(f"its parser ran over {PARSE_TIMEOUT_SECONDS} s") from None
+        # -P: the script's folder (automl_pl/) stays off sys.path, so no module of ours shadows a library's
+        child = subprocess.run([sys.executable, "-P", str(_CHILD), *arguments], capture_output=True, text=True,
+                               errors="replace", timeout=PARSE_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired as exc:
+        stdout = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        artifact_format, file = native[_checked(stdout, len(native))]
+        raise RefusedModelFile(f"the {artifact_format} parser ran over {PARSE_TIMEOUT_SECONDS} s", file=file) from None
     if child.returncode != 0:
+        artifact_format, file = native[_checked(child.stdout, len(native))]
         how = f"crashed (signal {-child.returncode})" if child.returncode < 0 else "failed"
         last = (child.stderr.strip().splitlines() or [""])[-1][:300]
         detail = f": {last}" if last and child.returncode > 0 else ""
-        raise RefusedModelFile(f"the {artifact_format} parser {how}{detail}")
+        raise RefusedModelFile(f"the {artifact_format} parser {how}{detail}", file=file)
 
 
-_PARSE_CHECKS = {  # only the booster is imported: the check costs about a second
-    "xgboost": "import sys, numpy, xgboost; b = xgboost.Booster(); b.load_model(sys.argv[1]); "
-               "b.inplace_predict(numpy.zeros((1, b.num_features())))",
-    "lightgbm": "import sys, numpy, lightgbm; b = lightgbm.Booster(model_file=sys.argv[1]); "
-                "b.predict(numpy.zeros((1, b.num_feature())))",
-    "catboost": "import sys, catboost; catboost.CatBoost().load_model(sys.argv[1], format='cbm')",
-}
+def _checked(stdout: str, n_files: int) -> int:
+    """How many files the child checked before it stopped, by its marker lines (the boosters print too)."""
+    return min(stdout.splitlines().count(CHECKED_MARKER), n_files - 1)
+
+
+CHECKED_MARKER = "automl_pl: checked"
+"""The line the child prints after each file it checked."""
+BOOSTER_FORMATS = ("xgboost", "lightgbm", "catboost")
+"""The formats whose native parsers :func:`check_in_child` tries in a child process."""
+_CHILD = Path(__file__).with_name("_booster_check.py")
+"""The child's script, run by path so that the child imports neither automl_pl nor scikit-learn."""
 
 
 def _save_xgboost(model: Any, file: Path) -> None:

@@ -127,3 +127,20 @@ def test_a_planted_pickle_is_never_executed(tmp_path):
     with pytest.raises(ArtifactError, match="cannot read the model file"):
         load_model(path)
     assert not marker.exists()
+
+
+def test_one_child_checks_every_booster_file_and_names_the_bad_one(make_data, tmp_path, new_rows):
+    from automl_pl import tune
+
+    X, y = make_data(90, seed=41)
+    result = tune(X, y, models=["lightgbm"], n_trials=1, cv=3, storage=f"sqlite:///{tmp_path}/s.db",
+                  show_progress_bar=False, n_jobs=1, ensemble=False)
+    path = result.export(tmp_path / "model")
+    assert len(list(path.glob("member*_model.txt"))) == 9  # 90 rows: the 3-fold ran three times
+    np.testing.assert_allclose(load_model(path).predict(new_rows), result.best_estimator_.predict(new_rows))
+
+    bad = path / "member4_model.txt"
+    bad.write_text(bad.read_text().replace("num_leaves=", "num_leaves=-"))  # LightGBM's parser aborts the process
+    rehash(path)
+    with pytest.raises(ArtifactError, match=r"the model file .*member4_model\.txt: the lightgbm parser (crashed|failed)"):
+        load_model(path)
