@@ -23,6 +23,11 @@ from typing import Any
 KEPT_TRIALS = 20
 """At most this many trials' fold models are kept: the best by CV RMSE (the ensemble's candidates)."""
 
+TWIN_TOLERANCE = 1e-4
+"""Trials whose CV RMSE differ by less than this share are taken for twins: the same model drawn
+again (TPE often re-draws a linear model whose parameters barely matter). Only the better twin is
+kept and offered to the ensemble, so that twins do not fill its candidates' places."""
+
 KEPT_BYTES = 2 * 2**30
 """At most this much memory (by :func:`model_nbytes`) is held by kept fold models; the worst
 trials' are dropped first. Boosters take kilobytes to megabytes; deep forests on large data can
@@ -38,6 +43,11 @@ def model_nbytes(models: Any) -> int:
     buffers: list[int] = []
     pickled = pickle.dumps(models, protocol=5, buffer_callback=lambda b: buffers.append(b.raw().nbytes))
     return len(pickled) + sum(buffers)
+
+
+def is_twin(value: float, other: float) -> bool:
+    """Whether two trials' CV RMSEs are equal within :data:`TWIN_TOLERANCE`."""
+    return abs(value - other) <= TWIN_TOLERANCE * max(abs(value), abs(other))
 
 
 class KeptFoldModels:
@@ -56,10 +66,16 @@ class KeptFoldModels:
     def offer(self, number: int, value: float, models: Sequence[Any]) -> bool:
         """Keep trial ``number``'s fitted fold ``models`` (its CV RMSE is ``value``) if it ranks among the best.
 
+        A twin (see :func:`is_twin`) replaces a worse kept one and is refused beside a better one.
         The worst trials (the latest among equals) are dropped until both caps hold. Their size
         is taken as ``len(models)`` times the first model's.
         Returns whether the trial's models are kept.
         """
+        twins = [n for n, (v, _, _) in self._kept.items() if is_twin(v, value)]
+        if any(self._kept[n][0] <= value for n in twins):
+            return False
+        for n in twins:
+            del self._kept[n]
         if len(self._kept) >= self.max_trials and value >= max((v for v, _, _ in self._kept.values()), default=-math.inf):
             return False  # would be dropped at once: do not measure it
         # A trial's fold models differ little in size: measuring one costs a fifth of measuring all.

@@ -21,7 +21,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl_pl.ensemble import select_weights
-from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels
+from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels, is_twin
 from automl_pl.models._base import starting_params
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, PseudoLabelObjective
 
@@ -31,7 +31,7 @@ ENSEMBLE_REFITS = 1.5
 """With an ensemble, the time kept for refits is this many refits of the best trial; the
 members are chosen so that their refits together fit in what is left."""
 ENSEMBLE_CANDIDATES = KEPT_TRIALS
-"""The best trials by CV RMSE that may join an ensemble: as many as keep their fold models."""
+"""The best trials by CV RMSE that may join an ensemble, twins left out: as many as keep their fold models."""
 ENSEMBLE_ATTR = "ensemble"
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
@@ -124,15 +124,22 @@ def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], 
     """Choose the trials of the final model and their weights; record them in the study; return ``{trial number: weight}``.
 
     The candidates are the ``ENSEMBLE_CANDIDATES`` best completed trials with out-of-fold
-    predictions in ``out_of_fold`` (those of this process), weighted by
+    predictions in ``out_of_fold`` (those of this process), but only the best of twins
+    (:func:`automl_pl.fold_models.is_twin`: a study that keeps re-drawing one model would
+    otherwise leave the ensemble nothing else to mix), weighted by
     :func:`automl_pl.ensemble.select_weights` so that the refits they need (see
     :func:`refit_seconds`) fit in ``seconds_left`` (with ``REFIT_MARGIN``). The study's best trial
     alone is the answer when it has no out-of-fold predictions here (a resumed study) or when
     no mix scores better out of fold.
     """
     best = study.best_trial
-    candidates = sorted((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                         if t.number in out_of_fold), key=lambda t: t.value)[:ENSEMBLE_CANDIDATES]
+    candidates: list[FrozenTrial] = []
+    for trial in sorted((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                         if t.number in out_of_fold), key=lambda t: t.value):
+        if len(candidates) == ENSEMBLE_CANDIDATES:
+            break
+        if not any(is_twin(c.value, trial.value) for c in candidates):
+            candidates.append(trial)
     members, score = {best.number: 1.0}, best.value
     if best.number in out_of_fold and len(candidates) > 1:
         predictions = np.column_stack([out_of_fold[t.number] for t in candidates])

@@ -15,7 +15,7 @@ import automl_pl
 from automl_pl import load_model, refit_best, tune
 from automl_pl.ensemble import EnsembleRegressor, select_weights
 from automl_pl.fold_models import KeptFoldModels
-from automl_pl.steering import ENSEMBLE_ATTR, record_ensemble, recorded_ensemble
+from automl_pl.steering import ENSEMBLE_ATTR, ENSEMBLE_CANDIDATES, record_ensemble, recorded_ensemble
 from automl_pl.study import make_folds
 
 
@@ -198,3 +198,19 @@ def test_no_time_left_for_more_refits_means_the_best_trial_alone():
     assert record_ensemble(study, out_of_fold, y, kept=kept, folds=FIVE_FOLDS, seconds_left=0.0) == members
     assert study.user_attrs[ENSEMBLE_ATTR]["cv_rmse"] < min(
         math.sqrt(_mse(p, y)) for p in out_of_fold.values())
+
+
+def test_twins_do_not_crowd_other_trials_out_of_the_ensemble():
+    y = np.linspace(0, 1, 40)
+    rng = np.random.default_rng(2)
+    study = optuna.create_study()
+    twin_errors, other_errors = rng.normal(scale=0.3, size=40), rng.normal(scale=0.3, size=40)
+    out_of_fold = {}
+    for number in range(ENSEMBLE_CANDIDATES + 1):  # one model drawn again and again, a hair apart
+        study.add_trial(optuna.trial.create_trial(value=1.0 + 1e-7 * number, params={}, distributions={}))
+        out_of_fold[number] = y + twin_errors
+    study.add_trial(optuna.trial.create_trial(value=1.1, params={}, distributions={}))  # another model
+    out_of_fold[ENSEMBLE_CANDIDATES + 1] = y + other_errors
+    members = record_ensemble(study, out_of_fold, y, kept=None, folds=FIVE_FOLDS, seconds_left=None)
+    # The two models' errors are independent: their mix beats either, twins or not.
+    assert set(members) == {0, ENSEMBLE_CANDIDATES + 1}

@@ -9,7 +9,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold
 
 from automl_pl.ensemble import EnsembleRegressor
-from automl_pl.fold_models import KeptFoldModels, model_nbytes
+from automl_pl.fold_models import TWIN_TOLERANCE, KeptFoldModels, model_nbytes
 
 
 def test_model_nbytes_counts_the_arrays_a_model_holds():
@@ -26,6 +26,15 @@ def test_the_best_trials_are_kept_and_the_worst_dropped_first():
     assert kept.get(3) == ["d"] and kept.get(0) is None
     assert not kept.offer(4, 2.0, ["e"])  # a tie with the worst kept: the earlier trial stays
     assert kept.get(1) == ["b"]
+
+
+def test_of_twin_trials_only_the_better_is_kept():
+    kept = KeptFoldModels(max_trials=5)
+    assert kept.offer(0, 2.0, ["a"]) and kept.offer(1, 3.0, ["b"])
+    assert not kept.offer(2, 2.0 * (1 + TWIN_TOLERANCE / 2), ["c"])  # trial 0 again, a hair worse
+    assert kept.offer(3, 2.0 * (1 - TWIN_TOLERANCE / 2), ["d"])  # a hair better: it replaces trial 0
+    assert [n for n in range(4) if n in kept] == [1, 3]
+    assert kept.offer(4, 2.0 * (1 + 3 * TWIN_TOLERANCE), ["e"])  # beyond the tolerance: another model
 
 
 def test_the_memory_cap_drops_the_worst_trials_until_it_holds():
