@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import TrialState
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import ElasticNet
+from sklearn.preprocessing import StandardScaler
 
 import automl_pl
 from automl_pl import TuneResult, refit_best, tune
@@ -412,3 +417,21 @@ def test_a_refit_on_all_rows_takes_about_one_fold_fit():
     thrice = make_folds(20, cv=5, random_state=0, repeats=3)
     assert refit_seconds(trial, None, folds=thrice) == pytest.approx(8.0 / 15 * 5 / 4)
     assert refit_seconds(trial, KeptFoldModels(), folds=thrice) == 8.0
+
+
+def test_a_model_stopping_at_its_iteration_cap_does_not_flood_the_output(storage_url):
+    # 20 near-copies of one column: an elastic net with a tiny alpha stops at max_iter in every fold.
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(90, 1))
+    X = pd.DataFrame(base + 1e-3 * rng.normal(size=(90, 20)), columns=[f"x{i}" for i in range(20)])
+    y = pd.Series(3 * base[:, 0] + rng.normal(size=90))
+    fixed = {"sample_rate": 0.0, "enet_alpha": 1e-4, "enet_l1_ratio": 0.5}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ElasticNet(alpha=1e-4, l1_ratio=0.5, max_iter=5000).fit(StandardScaler().fit_transform(X), y)
+        assert any(issubclass(w.category, ConvergenceWarning) for w in caught)  # the data does what it should
+        caught.clear()
+        result = tune(X[:60], y[:60], X_unlabeled=X[60:], models=["elastic_net"], n_trials=2, cv=3,
+                      storage=storage_url, fixed_params=fixed, show_progress_bar=False, n_jobs=1)
+    assert [w for w in caught if issubclass(w.category, ConvergenceWarning)] == []
+    assert len(result.study.trials) == 2 and all(t.state == TrialState.COMPLETE for t in result.study.trials)
