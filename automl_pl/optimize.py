@@ -57,21 +57,7 @@ def run_trials(study: optuna.Study, objective: Callable[[optuna.Trial], float], 
     total, so they are made up for, but ``MAX_FAILED_IN_A_ROW`` failures in a row end the
     run rather than looping on a broken model. With ``wait_for_running=False`` the run ends
     as soon as finished plus running trials reach the total.
-
-    scikit-learn's ``ConvergenceWarning`` is silenced while trials run: an iterative model
-    (elastic net on collinear one-hot columns, say) stopping at its iteration cap is part of a
-    trial's budget, and its CV score already judges the result; a warning per fold would bury
-    the study's own output.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        _run_trials(study, objective, n_trials=n_trials, deadline=deadline, show_progress_bar=show_progress_bar,
-                    callbacks=callbacks, wait_for_running=wait_for_running)
-
-
-def _run_trials(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, n_trials: int | None,
-                deadline: float | Callable[[], float | None] | None, show_progress_bar: bool,
-                callbacks: Sequence[Callable[[optuna.Study, FrozenTrial], None]], wait_for_running: bool) -> None:
     current_deadline = deadline if callable(deadline) else lambda: deadline
     guarded = _WithinTotal(objective, n_trials)
     callbacks = [*callbacks, _StopAtTotal(n_trials, current_deadline)]
@@ -93,9 +79,14 @@ def _run_trials(study: optuna.Study, objective: Callable[[optuna.Trial], float],
             time.sleep(WAIT_SECONDS if left is None else min(WAIT_SECONDS, left))
             continue
         timeout = None if left is None else max(round(left, 1), 0.1)  # rounded for the progress bar
-        study.optimize(guarded, n_trials=None if n_trials is None else n_trials - finished - running,
-                       timeout=timeout, catch=(TrialModelError, SurplusTrialError), callbacks=callbacks,
-                       show_progress_bar=show_progress_bar)
+        with warnings.catch_warnings():
+            # An iterative model (elastic net on collinear one-hot columns, say) stopping at its
+            # iteration cap is part of a trial's budget, and its CV score judges the result: a
+            # warning per fold would bury the study's own output.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            study.optimize(guarded, n_trials=None if n_trials is None else n_trials - finished - running,
+                           timeout=timeout, catch=(TrialModelError, SurplusTrialError), callbacks=callbacks,
+                           show_progress_bar=show_progress_bar)
         if n_trials is None or failed_in_a_row(study) >= MAX_FAILED_IN_A_ROW:
             return
 
