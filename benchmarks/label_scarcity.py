@@ -64,14 +64,21 @@ def datasets(bigmart_dir: Path) -> dict[str, tuple[pd.DataFrame, pd.Series, pd.D
     return found
 
 
-def split(X, y, extra, *, share: float, seed: int):
-    """(X_labeled, y_labeled, X_pool, X_holdout, y_holdout) for one labelled share."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(X))
-    n_holdout = len(X) // 4
+def positions(n_rows: int, *, share: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labelled, unlabelled, holdout) row positions of one split. The labelled rows of a
+    smaller share are the first of a larger one's (same seed), so shares are nested."""
+    order = np.random.default_rng(seed).permutation(n_rows)
+    n_holdout = n_rows // 4
     holdout, rest = order[:n_holdout], order[n_holdout:]
     n_labeled = max(10, round(share * len(rest)))
-    labeled, unlabeled = rest[:n_labeled], rest[n_labeled:]
+    return rest[:n_labeled], rest[n_labeled:], holdout
+
+
+def split(X, y, extra, *, share: float, seed: int):
+    """(X_labeled, y_labeled, X_pool, X_holdout, y_holdout) for one labelled share.
+
+    The pool's first rows are the unlabelled ones of :func:`positions`, in its order."""
+    labeled, unlabeled, holdout = positions(len(X), share=share, seed=seed)
     pool = [X.iloc[unlabeled], X.iloc[holdout]] + ([extra] if extra is not None else [])
     return (X.iloc[labeled].reset_index(drop=True), y.iloc[labeled].reset_index(drop=True),
             pd.concat(pool, ignore_index=True), X.iloc[holdout].reset_index(drop=True),

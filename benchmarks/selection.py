@@ -13,11 +13,18 @@ capped ``sample_rate`` adds) chosen and labelled in four ways:
   ``CONFIDENCE_TEACHERS`` K-fold teachers;
 * ``surest_mean``: the rows those teachers disagree on least, labelled by their mean;
 * ``confidence``: ``selection="confidence"`` as shipped (the most disputed tenth left out,
-  a random draw from the rest, labelled by the mean).
+  a random draw from the rest, labelled by the mean);
+
+and two ceilings no pseudo-labeller can pass, from the training rows whose labels the split
+hid (the pool's first rows):
+
+* ``true_draw``: as many of those rows, drawn at random, with their *true* labels: a perfect
+  pseudo-labeller of the same number of rows;
+* ``all_true``: all of them with their true labels, i.e. the same model on the 100% share.
 
 Prints each student's holdout RMSE over the teacher's (below 1: the pseudo-labels helped),
 as a geometric mean over the seeds. This separates what the extra teachers' *labels* buy
-from what their *ranking* buys.
+from what their *ranking* buys, and shows how much room perfect labels would leave.
 """
 
 from __future__ import annotations
@@ -37,18 +44,20 @@ from automl_pl.models import build_model, get_family
 from automl_pl.pseudo_label import confidence_teacher_predictions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from label_scarcity import datasets, rmse, split  # noqa: E402
+from label_scarcity import datasets, positions, rmse, split  # noqa: E402
 
 
-def students(model, X, y: np.ndarray, pool: pd.DataFrame, X_hold, y_hold: np.ndarray, *, n_pick: int,
-             seed: int) -> dict[str, float]:
-    """Holdout RMSE of the teacher and of each way's student."""
+def students(model, X, y: np.ndarray, pool: pd.DataFrame, X_hold, y_hold: np.ndarray, *, hidden: np.ndarray,
+             n_pick: int, seed: int) -> dict[str, float]:
+    """Holdout RMSE of the teacher and of each way's student; ``hidden`` holds the true labels of
+    the pool's first rows."""
     teacher = clone(model).fit(X, y)
     teacher_labels = teacher.predict(pool)
     votes = confidence_teacher_predictions(model, X, y, pool, random_state=np.random.RandomState(seed))
     mean_labels = np.vstack([votes, teacher_labels]).mean(axis=0)
     drawn = np.sort(np.random.default_rng(seed).choice(len(pool), size=n_pick, replace=False))
     surest = np.sort(np.argsort(votes.std(axis=0), kind="stable")[:n_pick])
+    true_drawn = np.sort(np.random.default_rng(seed).choice(len(hidden), size=min(n_pick, len(hidden)), replace=False))
 
     def student(rows: np.ndarray, labels: np.ndarray) -> float:
         fitted = clone(model).fit(pd.concat([X, pool.iloc[rows]], ignore_index=True), np.r_[y, labels[rows]])
@@ -61,6 +70,8 @@ def students(model, X, y: np.ndarray, pool: pd.DataFrame, X_hold, y_hold: np.nda
         "random_mean": student(drawn, mean_labels),
         "surest_mean": student(surest, mean_labels),
         "confidence": rmse(y_hold, shipped.fit(X, y, X_unlabeled=pool, teacher=teacher).predict(X_hold)),
+        "true_draw": student(true_drawn, hidden),
+        "all_true": student(np.arange(len(hidden)), hidden),
     }
 
 
@@ -76,22 +87,23 @@ def main() -> int:
     for name, (X, y, extra) in datasets(args.bigmart_dir).items():
         for seed in range(args.seeds):
             X_lab, y_lab, pool, X_hold, y_hold = split(X, y, extra, share=args.share, seed=seed)
+            hidden = y.iloc[positions(len(X), share=args.share, seed=seed)[1]].to_numpy("float64")
             schema = FeatureSchema.infer(X_lab, pool)
             n_pick = min(2 * len(X_lab), len(pool) // 3)
             for family in args.families:
                 model = build_model(get_family(family), {}, schema=schema, random_state=seed, n_jobs=2)
                 rows.append({"dataset": name, "family": family, "seed": seed,
                              **students(model, X_lab, y_lab.to_numpy("float64"), pool, X_hold, y_hold,
-                                        n_pick=n_pick, seed=seed)})
+                                        hidden=hidden, n_pick=n_pick, seed=seed)})
             print(f"{name} seed {seed} done", flush=True)
 
     results = pd.DataFrame(rows)
-    ways = ["random", "random_mean", "surest_mean", "confidence"]
+    ways = ["random", "random_mean", "surest_mean", "confidence", "true_draw", "all_true"]
     ratios = results[ways].div(results["teacher"], axis=0).assign(dataset=results["dataset"], family=results["family"])
     table = ratios.groupby(["dataset", "family"])[ways].agg(lambda r: math.exp(np.log(r).mean()))
     print(f"\nstudent / teacher holdout RMSE, {100 * args.share:g}% labels, geometric mean over {args.seeds} splits:")
     print(table.round(4).to_string())
-    for way in ways[1:]:
+    for way in ways[1:4]:
         wins = int((table[way] < table["random"]).sum())
         print(f"{way} beats random on {wins} of {len(table)} dataset x family cases")
     return 0
