@@ -33,6 +33,11 @@ SKOPS_TRUSTED_TYPES = frozenset({
     "sklearn.neighbors._ball_tree.BallTree",
     "sklearn.metrics._dist_metrics.EuclideanDistance64",
     "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    # scikit-learn's ensembles, able to stop at a study's deadline; fitted, they are those estimators
+    "automl_pl.models._stopping.StoppableRandomForestRegressor",
+    "automl_pl.models._stopping.StoppableExtraTreesRegressor",
+    "automl_pl.models._stopping.StoppableHistGradientBoostingRegressor",
+    "automl_pl.models._stopping.StoppableGradientBoostingRegressor",
 })
 
 

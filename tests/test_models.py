@@ -174,3 +174,43 @@ def test_lightgbm_starts_with_categorical_splits_that_work_on_few_rows_per_level
         return -cross_val_score(model, X, y, cv=4, scoring="neg_root_mean_squared_error").mean()
 
     assert rmse(ours) < 0.5 * rmse(library)
+
+
+STOPPING = [name for name, family in FAMILIES.items() if family.stops_on_time]
+
+
+def test_every_ensemble_family_stops_on_time():
+    assert set(STOPPING) == {"xgboost", "lightgbm", "catboost", "hist_gradient_boosting", "gradient_boosting",
+                             "random_forest", "extra_trees"}
+
+
+@pytest.mark.parametrize("name", STOPPING)
+def test_a_fit_past_the_deadline_stops_with_out_of_time(name, X, y):
+    import time
+
+    from automl_pl.budget import OutOfTime, TimeBudget
+
+    family = FAMILIES[name]
+    if not family.is_available():
+        pytest.skip(f"{family.requires} is not installed")
+    trial, _ = _suggest(family, len(X))
+    params = {k: (max(v, 40) if k.endswith(SIZE_PARAMS) else v) for k, v in trial.params.items()}
+    model = build_model(family, params, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1)
+    spent = TimeBudget(1.0, started=time.monotonic() - 2.0)
+    with spent.fits_end_in_time(), pytest.raises(OutOfTime):
+        model.fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["random_forest", "extra_trees", "hist_gradient_boosting", "gradient_boosting"])
+def test_a_fit_that_is_not_stopped_is_the_plain_fit(name, X, y, new_rows):
+    """Forests and histogram boosting grow in warm-started steps under a budget: the same model as one fit."""
+    from automl_pl.budget import TimeBudget
+
+    family = FAMILIES[name]
+    trial, _ = _suggest(family, len(X))
+    schema = FeatureSchema.infer(X)
+    plain = build_model(family, trial.params, schema=schema, random_state=0, n_jobs=1).fit(X, y)
+    with TimeBudget(600.0).fits_end_in_time():
+        stepped = build_model(family, trial.params, schema=schema, random_state=0, n_jobs=1).fit(X, y)
+    np.testing.assert_allclose(stepped.predict(new_rows), plain.predict(new_rows))
+    assert stepped.get_params()["model__model"].get_params() == plain.get_params()["model__model"].get_params()

@@ -14,7 +14,14 @@ from typing import Any
 from sklearn.pipeline import Pipeline
 
 from automl_pl.data import FeatureSchema, FrameEncoder
-from automl_pl.models import catboost, gradient_boosting, hist_gradient_boosting, knn, lightgbm, xgboost
+from automl_pl.models import (
+    catboost,
+    gradient_boosting,
+    hist_gradient_boosting,
+    knn,
+    lightgbm,
+    xgboost,
+)
 from automl_pl.models._base import ModelFamily
 from automl_pl.models.forests import EXTRA_TREES, RANDOM_FOREST
 from automl_pl.models.linear import BAYESIAN_RIDGE, ELASTIC_NET, RIDGE

@@ -37,6 +37,9 @@ class ModelFamily:
             of the family (trees times leaves, say), or ``None`` when it hardly varies. With
             it, the time of one configuration's folds foretells another's, so a study near
             its deadline does not start a trial it cannot finish.
+        stops_on_time: whether its fit stops when the study's time runs out (training
+            callbacks or warm-started steps; see :mod:`automl_pl.budget`). A fit that cannot
+            is started only when its foreseen time fits in what is left.
     """
 
     name: str
@@ -49,6 +52,7 @@ class ModelFamily:
     sample_weight: bool = True
     defaults: Mapping[str, Any] | None = None
     work: Callable[[Mapping[str, Any]], float] | None = None
+    stops_on_time: bool = False
 
     def is_available(self) -> bool:
         """Whether the library the family needs can be imported."""

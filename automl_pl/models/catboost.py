@@ -24,9 +24,9 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 
 
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
-    from catboost import CatBoostRegressor
+    from automl_pl.models._catboost_estimator import StoppableCatBoostRegressor
 
-    return CatBoostRegressor(
+    return StoppableCatBoostRegressor(
         **FAMILY.own_params(params),
         cat_features=tuple(schema.categorical) or None,  # a tuple: CatBoost copies lists, which breaks clone()
         random_seed=random_state,
@@ -42,4 +42,4 @@ DEFAULTS = {  # CatBoost's own depth and regularisation, with half its trees at 
 
 FAMILY = ModelFamily(name="catboost", prefix=PREFIX, suggest=suggest, build=build, relative_cost=15.0,
                      defaults=DEFAULTS, work=lambda p: p["cb_iterations"] * 2 ** p["cb_depth"],
-                     artifact_format="catboost", requires="catboost")
+                     artifact_format="catboost", requires="catboost", stops_on_time=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.pipeline import Pipeline
 
 from automl_pl.models._base import ModelFamily, max_min_leaf
 from automl_pl.models._encoding import ordinal
+from automl_pl.models._stopping import StoppableExtraTreesRegressor, StoppableRandomForestRegressor
 
 if TYPE_CHECKING:
     import optuna
@@ -29,9 +29,9 @@ def _forest_family(name: str, prefix: str, estimator_class: type, relative_cost:
         return Pipeline([("encode", ordinal(schema, impute=True)), ("model", model)])
 
     family = ModelFamily(name=name, prefix=prefix, suggest=suggest, build=build, relative_cost=relative_cost,
-                         work=lambda p: p[f"{prefix}n_estimators"] * p[f"{prefix}max_features"])
+                         work=lambda p: p[f"{prefix}n_estimators"] * p[f"{prefix}max_features"], stops_on_time=True)
     return family
 
 
-RANDOM_FOREST = _forest_family("random_forest", "rf_", RandomForestRegressor, relative_cost=4.0)
-EXTRA_TREES = _forest_family("extra_trees", "et_", ExtraTreesRegressor, relative_cost=2.0)
+RANDOM_FOREST = _forest_family("random_forest", "rf_", StoppableRandomForestRegressor, relative_cost=4.0)
+EXTRA_TREES = _forest_family("extra_trees", "et_", StoppableExtraTreesRegressor, relative_cost=2.0)

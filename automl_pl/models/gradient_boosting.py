@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 
 from automl_pl.models._base import ModelFamily, max_min_leaf
 from automl_pl.models._encoding import ordinal
+from automl_pl.models._stopping import StoppableGradientBoostingRegressor
 
 if TYPE_CHECKING:
     import optuna
@@ -29,9 +29,10 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 
 
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
-    model = GradientBoostingRegressor(**FAMILY.own_params(params), random_state=random_state)
+    model = StoppableGradientBoostingRegressor(**FAMILY.own_params(params), random_state=random_state)
     return Pipeline([("encode", ordinal(schema, impute=True)), ("model", model)])
 
 
 FAMILY = ModelFamily(name="gradient_boosting", prefix=PREFIX, suggest=suggest, build=build, relative_cost=8.0,
-                     work=lambda p: p["gb_n_estimators"] * 2 ** p["gb_max_depth"] * p["gb_subsample"])
+                     work=lambda p: p["gb_n_estimators"] * 2 ** p["gb_max_depth"] * p["gb_subsample"],
+                     stops_on_time=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 
 from automl_pl.models._base import ModelFamily, max_min_leaf, max_trees
 from automl_pl.models._encoding import ordinal
+from automl_pl.models._stopping import StoppableHistGradientBoostingRegressor
 
 if TYPE_CHECKING:
     import optuna
@@ -33,7 +33,7 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     # The ordinal encoder puts categoricals first, so the mask lists them first.
     native = [len(c.categories) <= MAX_NATIVE_CATEGORIES for c in schema.columns if c.kind == "categorical"]
     mask = native + [False] * len(schema.numeric)
-    model = HistGradientBoostingRegressor(
+    model = StoppableHistGradientBoostingRegressor(
         **FAMILY.own_params(params),
         categorical_features=mask if any(mask) else None,
         early_stopping=False,
@@ -48,4 +48,5 @@ DEFAULTS = {  # scikit-learn's defaults
 }
 
 FAMILY = ModelFamily(name="hist_gradient_boosting", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.2,
-                     defaults=DEFAULTS, work=lambda p: p["hgb_max_iter"] * p["hgb_max_leaf_nodes"])
+                     defaults=DEFAULTS, work=lambda p: p["hgb_max_iter"] * p["hgb_max_leaf_nodes"],
+                     stops_on_time=True)

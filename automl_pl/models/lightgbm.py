@@ -32,9 +32,9 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 
 
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
-    from lightgbm import LGBMRegressor
+    from automl_pl.models._lightgbm_estimator import StoppableLGBMRegressor
 
-    return LGBMRegressor(
+    return StoppableLGBMRegressor(
         **FAMILY.own_params(params),
         subsample_freq=1,  # row subsampling only takes effect with a bagging frequency
         random_state=random_state,
@@ -51,4 +51,4 @@ DEFAULTS = {  # LightGBM's own defaults, with a slower learning rate, more trees
 
 FAMILY = ModelFamily(name="lightgbm", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.0, defaults=DEFAULTS,
                      work=lambda p: p["lgbm_n_estimators"] * p["lgbm_num_leaves"],
-                     artifact_format="lightgbm", requires="lightgbm")
+                     artifact_format="lightgbm", requires="lightgbm", stops_on_time=True)

@@ -29,12 +29,15 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
     from xgboost import XGBRegressor
 
+    from automl_pl.models._xgboost_callback import StopWhenTimeIsUp
+
     return XGBRegressor(
         **FAMILY.own_params(params),
         tree_method="hist",
         enable_categorical=True,
         random_state=random_state,
         n_jobs=n_jobs,
+        callbacks=[StopWhenTimeIsUp()],
     )
 
 
@@ -44,4 +47,5 @@ DEFAULTS = {  # XGBoost's defaults, with a slower learning rate and more trees
 }
 
 FAMILY = ModelFamily(name="xgboost", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.6, defaults=DEFAULTS,
-                     work=lambda p: p["xgb_n_estimators"] * 2 ** p["xgb_max_depth"], artifact_format="xgboost", requires="xgboost")
+                     work=lambda p: p["xgb_n_estimators"] * 2 ** p["xgb_max_depth"], artifact_format="xgboost", requires="xgboost",
+                     stops_on_time=True)

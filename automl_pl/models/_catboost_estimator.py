@@ -1,0 +1,28 @@
+"""CatBoost's regressor, stopped by a training callback when the study's time runs out.
+
+Imported only when the family builds a model, so that automl_pl loads without CatBoost.
+"""
+
+from __future__ import annotations
+
+from catboost import CatBoostRegressor
+
+from automl_pl.budget import check_fit_time, fit_deadline, fit_time_is_up
+
+
+class _StopWhenTimeIsUp:
+    def after_iteration(self, info) -> bool:
+        return not fit_time_is_up()  # CatBoost stops on False; an exception would come back as CatBoostError
+
+
+class StoppableCatBoostRegressor(CatBoostRegressor):
+    """:class:`catboost.CatBoostRegressor` that raises :class:`~automl_pl.budget.OutOfTime` at the study's deadline."""
+
+    def fit(self, X, y=None, **kwargs):
+        if fit_deadline() is None:
+            return super().fit(X, y, **kwargs)
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _StopWhenTimeIsUp()]
+        super().fit(X, y, **kwargs)
+        if self.tree_count_ < self.get_param("iterations"):
+            check_fit_time()
+        return self

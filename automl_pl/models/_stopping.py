@@ -1,0 +1,83 @@
+"""scikit-learn ensembles whose fit stops when the study's time runs out.
+
+Inside :meth:`automl_pl.budget.TimeBudget.fits_end_in_time` a fit checks the time as it goes and
+raises :class:`~automl_pl.budget.OutOfTime` once it is up; elsewhere (a refit, a user's own
+fit) they are exactly the scikit-learn estimators they extend. Forests and histogram gradient
+boosting grow in ``CHUNKS`` warm-started steps, which draw the same random numbers as one fit
+(scikit-learn advances a forest's generator past the trees it already has), so a fit that is not
+stopped gives the same model; classic gradient boosting asks after every tree through ``monitor``.
+The boosters stop through their own training callbacks (see their family modules).
+"""
+
+from __future__ import annotations
+
+from sklearn.ensemble import (
+    ExtraTreesRegressor,
+    GradientBoostingRegressor,
+    HistGradientBoostingRegressor,
+    RandomForestRegressor,
+)
+
+from automl_pl.budget import check_fit_time, fit_deadline, fit_time_is_up
+
+CHUNKS = 8
+"""Warm-started steps of a forest or a histogram gradient boosting fit made under a deadline."""
+
+
+def _fit_in_chunks(estimator, size_param: str, fit, X, y, sample_weight):
+    """Fit ``estimator`` by growing ``size_param`` to its value in ``CHUNKS`` warm-started steps, checking the time between."""
+    total = getattr(estimator, size_param)
+    warm_start = estimator.warm_start
+    steps = sorted({max(1, round(total * k / CHUNKS)) for k in range(1, CHUNKS + 1)})
+    try:
+        for size in steps:
+            estimator.set_params(**{size_param: size, "warm_start": size != steps[0] or warm_start})
+            fit(X, y, sample_weight=sample_weight)
+            if size != total:
+                check_fit_time()
+    finally:
+        estimator.set_params(**{size_param: total, "warm_start": warm_start})
+    return estimator
+
+
+class StoppableRandomForestRegressor(RandomForestRegressor):
+    """:class:`~sklearn.ensemble.RandomForestRegressor` that stops at the study's deadline."""
+
+    def fit(self, X, y, sample_weight=None):
+        if fit_deadline() is None:
+            return super().fit(X, y, sample_weight=sample_weight)
+        return _fit_in_chunks(self, "n_estimators", super().fit, X, y, sample_weight)
+
+
+class StoppableExtraTreesRegressor(ExtraTreesRegressor):
+    """:class:`~sklearn.ensemble.ExtraTreesRegressor` that stops at the study's deadline."""
+
+    def fit(self, X, y, sample_weight=None):
+        if fit_deadline() is None:
+            return super().fit(X, y, sample_weight=sample_weight)
+        return _fit_in_chunks(self, "n_estimators", super().fit, X, y, sample_weight)
+
+
+class StoppableHistGradientBoostingRegressor(HistGradientBoostingRegressor):
+    """:class:`~sklearn.ensemble.HistGradientBoostingRegressor` that stops at the study's deadline."""
+
+    def fit(self, X, y, sample_weight=None):
+        if fit_deadline() is None:
+            return super().fit(X, y, sample_weight=sample_weight)
+        return _fit_in_chunks(self, "max_iter", super().fit, X, y, sample_weight)
+
+
+class StoppableGradientBoostingRegressor(GradientBoostingRegressor):
+    """:class:`~sklearn.ensemble.GradientBoostingRegressor` that stops at the study's deadline."""
+
+    def fit(self, X, y, sample_weight=None, monitor=None):
+        if fit_deadline() is None:
+            return super().fit(X, y, sample_weight=sample_weight, monitor=monitor)
+        super().fit(X, y, sample_weight=sample_weight, monitor=_stop_when_time_is_up)
+        if self.n_estimators_ < self.n_estimators:
+            check_fit_time()
+        return self
+
+
+def _stop_when_time_is_up(iteration, estimator, local_variables) -> bool:
+    return fit_time_is_up()
