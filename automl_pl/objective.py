@@ -17,11 +17,14 @@ import numpy as np
 import optuna
 import pandas as pd
 from sklearn.base import clone
+from threadpoolctl import ThreadpoolController
 
+from automl_pl.budget import OutOfTime, TimeBudget
 from automl_pl.data import FeatureSchema
 from automl_pl.fold_models import KeptFoldModels
 from automl_pl.models import ModelFamily, build_model
 from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor, n_pseudo_labeled
+from automl_pl.threads import ModelThreads
 
 SAMPLE_RATE_STEPS = (0.05, 0.01, 0.005, 0.001)
 """Candidate grids of the ``sample_rate`` dimension, coarsest first; the coarsest giving
@@ -42,8 +45,9 @@ fitted. Students rarely beat their own teacher by that much, and they cost ``1 +
 
 PSEUDO_WEIGHT_RANGE = (0.1, 1.0)
 MAX_ROUNDS = 5
-MAX_SKIPPED_TRIALS = 5
-"""Trials in a row stopped for the deadline, near it, before the study ends (see ``deadline``)."""
+MAX_SKIPPED_TRIALS = 10
+"""Trials in a row stopped for time before the study ends, even if a quicker one is foreseen to fit
+(see ``budget``): a guard against estimates that keep being wrong, not the usual way a study ends."""
 
 PSEUDO_LABEL_PARAMS = ("sample_rate", "selection", "pseudo_weight", "n_rounds")
 """The study's pseudo-label dimensions; ``model`` and the families' prefixed ones are the rest."""
@@ -99,15 +103,15 @@ class PseudoLabelObjective:
         folds: ``(train_rows, validation_rows)`` position pairs, shared by all trials: a K-fold,
             or several (see ``cv_repeats`` in :func:`automl_pl.tune`), each a step of the trial.
         random_state: seeds each fold's model and pseudo-label draw.
-        n_jobs: threads for each model.
-        deadline: a :func:`time.monotonic` time by which every fold must end. A trial
-            whose remaining folds would not all end by then (by its own folds so far, or
-            before its first fold by the quickest fold of its family yet, scaled by the rows
-            and the ``work`` it will fit, or of the other families scaled by ``relative_cost``)
-            is pruned instead of starting the next fold: a trial that cannot finish cannot
-            become the best. A trial stopped so, before or after its first fold, ends the study
-            (moves the deadline to now) only when no whole trial of the quickest family seen
-            still fits, or after ``MAX_SKIPPED_TRIALS`` such trials in a row: a slow draw
+        n_jobs: the most threads for each model; fewer while other processes keep the cores
+            busy (see :mod:`automl_pl.threads`), chosen again before every fold.
+        budget: the study's :class:`~automl_pl.budget.TimeBudget` (default: unlimited). A trial
+            whose remaining folds are not foreseen to end in the time left (by its own folds so
+            far, or before its first fold as the budget foresees its family) is pruned instead of
+            starting the next fold, and a fit still running when the time is up is stopped (the
+            trial is pruned): a trial that cannot finish cannot become the best. Such a trial
+            closes the budget only when no whole trial of any family is foreseen to fit in what
+            is left; otherwise the quickest family that fits is queued next, so that a slow draw
             near the end does not leave the rest of the budget idle.
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
             without the grid so any value in [0, 1] is exact.
@@ -136,7 +140,7 @@ class PseudoLabelObjective:
         folds: Sequence[tuple[np.ndarray, np.ndarray]],
         random_state: int,
         n_jobs: int,
-        deadline: float | None = None,
+        budget: TimeBudget | None = None,
         fixed_params: Mapping[str, Any] | None = None,
         keep_fold_models: bool = True,
     ) -> None:
@@ -148,14 +152,12 @@ class PseudoLabelObjective:
         self.folds = folds
         self.random_state = random_state
         self.n_jobs = n_jobs
-        self.deadline = deadline
+        self.threads = ModelThreads(n_jobs)
+        self._thread_pools = ThreadpoolController()  # made once: threadpool_limits() would scan the libraries per fold
+        self.budget = budget if budget is not None else TimeBudget.unlimited()
         self.fixed_params = dict(fixed_params or {})
-        self.seconds_per_row: dict[str, float] = {}
-        """Per family, the quickest fold seen (teachers and students) in seconds per row fitted."""
-        self.seconds_per_work: dict[str, float] = {}
-        """Per family with a ``work`` measure, the same per row and per unit of its configuration's work."""
         self.skipped = 0
-        """Trials in a row stopped before their first fold while a quicker family still fitted."""
+        """Trials in a row stopped for time while a quicker family was foreseen to fit."""
         self.out_of_fold: dict[int, np.ndarray] = {}
         """Per completed trial of this process (by number): each labelled row's prediction by the
         model of the round the trial chose, fitted without that row's fold (with repeated K-folds,
@@ -204,28 +206,24 @@ class PseudoLabelObjective:
         work = family.work(trial.params) if family.work is not None else None
         for step, (train_rows, valid_rows) in enumerate(self.folds):
             if not self._rest_ends_in_time(family, fitted_rows, work, fold_seconds):
-                if round_mse[0]:  # the folds already fitted still count, in the record and in fit_seconds
-                    self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
-                trial.set_user_attr("pruned_by", "deadline")
-                self.skipped += 1
-                if self.skipped > MAX_SKIPPED_TRIALS or not self._a_quick_trial_fits():
-                    self.deadline = min(self.deadline, time.monotonic())  # what is left is too short for a fold
+                self._stop_for_time(trial, family, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
-            self.skipped = 0
             fold_started = time.perf_counter()
             X_train, y_train = self.X.iloc[train_rows], self.y[train_rows]
             X_valid, y_valid = self.X.iloc[valid_rows], self.y[valid_rows]
+            n_jobs = self.threads.now()
             try:
-                model = make_estimator(family, trial.params, schema=self.schema,
-                                       random_state=self.random_state + step, n_jobs=self.n_jobs)
-                teacher = clone(model.estimator).fit(X_train, y_train)
-                round_mse[0].append(_mse(y_valid, _store(round_oof[0], valid_rows, teacher.predict(X_valid))))
-                if model.sample_rate > 0 and self._teacher_cannot_win(trial, round_mse[0], step):
-                    self._record(trial, round_mse[:1], 0, time.perf_counter() - started)
-                    trial.set_user_attr("pruned_by", "teacher_gate")
-                    raise optuna.TrialPruned(f"teacher gate after fold {step}: the teachers trail the best trial "
-                                             f"by more than {MAX_PSEUDO_GAIN:.0%}")
-                model.fit(X_train, y_train, X_unlabeled=self.X_unlabeled, teacher=teacher)
+                with self._thread_pools.limit(limits=n_jobs), self.budget.fits_end_in_time():
+                    model = make_estimator(family, trial.params, schema=self.schema,
+                                           random_state=self.random_state + step, n_jobs=n_jobs)
+                    teacher = clone(model.estimator).fit(X_train, y_train)
+                    round_mse[0].append(_mse(y_valid, _store(round_oof[0], valid_rows, teacher.predict(X_valid))))
+                    if model.sample_rate > 0 and self._teacher_cannot_win(trial, round_mse[0], step):
+                        self._record(trial, round_mse[:1], 0, time.perf_counter() - started)
+                        trial.set_user_attr("pruned_by", "teacher_gate")
+                        raise optuna.TrialPruned(f"teacher gate after fold {step}: the teachers trail the best trial "
+                                                 f"by more than {MAX_PSEUDO_GAIN:.0%}")
+                    model.fit(X_train, y_train, X_unlabeled=self.X_unlabeled, teacher=teacher)
                 n_pseudo = model.n_pseudo_labeled_
                 fold_models.append([teacher, *model.round_estimators_])
                 for r, student in enumerate(model.round_estimators_, start=1):
@@ -235,7 +233,12 @@ class PseudoLabelObjective:
                     round_mse[r].append(_mse(y_valid, _store(round_oof[r], valid_rows, student.predict(X_valid))))
                 first = 1 if "sample_rate" in self.fixed_params and len(round_mse) > 1 else 0
                 fold_seconds.append(time.perf_counter() - fold_started)
-                self._time_fold(family, fold_seconds[-1], fitted_rows, work)
+                self.budget.time_fold(family, fold_seconds[-1], fitted_rows, work)
+                self.skipped = 0
+            except OutOfTime:
+                round_mse = [m[:len(fold_models)] for m in round_mse]  # only the folds that ended count
+                self._stop_for_time(trial, family, round_mse, n_pseudo, time.perf_counter() - started, first=first)
+                raise optuna.TrialPruned(f"the time budget ran out during fold {step}") from None
             except optuna.TrialPruned:
                 raise
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
@@ -268,33 +271,32 @@ class PseudoLabelObjective:
 
     def _rest_ends_in_time(self, family: ModelFamily, fitted_rows: float, work: float | None,
                            fold_seconds: list[float]) -> bool:
-        """Whether the trial's remaining folds are expected to end before the deadline."""
-        if self.deadline is None:
+        """Whether the trial's remaining folds are foreseen to end in the budget's time left."""
+        if not self.budget.limited:
             return True
-        per_fold = float(np.mean(fold_seconds)) if fold_seconds else self._expected_fold(family, fitted_rows, work)
-        return time.monotonic() + (len(self.folds) - len(fold_seconds)) * per_fold <= self.deadline
+        if fold_seconds:
+            per_fold = float(np.mean(fold_seconds))
+        else:
+            per_fold = self.budget.expected_fold(family, fitted_rows, work, families=self.families)
+        return self.budget.fits((len(self.folds) - len(fold_seconds)) * per_fold)
 
-    def _time_fold(self, family: ModelFamily, seconds: float, fitted_rows: float, work: float | None) -> None:
-        self.seconds_per_row[family.name] = min(self.seconds_per_row.get(family.name, math.inf), seconds / fitted_rows)
-        if work:
-            self.seconds_per_work[family.name] = min(self.seconds_per_work.get(family.name, math.inf),
-                                                     seconds / fitted_rows / work)
-
-    def _expected_fold(self, family: ModelFamily, fitted_rows: float, work: float | None) -> float:
-        """Seconds a fold of a new trial should take, from the quickest folds seen: of the same family, per
-        row and unit of work; else per row; for a family not seen yet, the others' per row scaled by
-        ``relative_cost`` (the slowest of them for their cost: a guess errs on the safe side); 0 before any fold."""
-        if work and family.name in self.seconds_per_work:
-            return self.seconds_per_work[family.name] * fitted_rows * work
-        if family.name in self.seconds_per_row:
-            return self.seconds_per_row[family.name] * fitted_rows
-        per_cost = [rate / self.families[name].relative_cost for name, rate in self.seconds_per_row.items()]
-        return max(per_cost, default=0.0) * family.relative_cost * fitted_rows
-
-    def _a_quick_trial_fits(self) -> bool:
-        """Whether a whole supervised trial of the quickest family seen yet would end before the deadline."""
-        quickest = min(self.seconds_per_row.values(), default=math.inf) * len(self.folds[0][0])
-        return time.monotonic() + len(self.folds) * quickest <= self.deadline
+    def _stop_for_time(self, trial: optuna.Trial, family: ModelFamily, round_mse: list[list[float]], n_pseudo: int,
+                       seconds: float, *, first: int) -> None:
+        """Record a trial stopped for time; close the budget, or queue the quickest family that still fits."""
+        round_mse = [m for m in round_mse if m]
+        if round_mse:  # the folds already fitted still count, in the record and in fit_seconds
+            self._record(trial, round_mse, n_pseudo, seconds, first=min(first, len(round_mse) - 1))
+        trial.set_user_attr("pruned_by", "deadline")
+        self.skipped += 1
+        quick, quick_seconds = self.budget.quickest_trial(self.families, rows=len(self.folds[0][0]),
+                                                          n_folds=len(self.folds))
+        if self.skipped > MAX_SKIPPED_TRIALS or not self.budget.fits(quick_seconds):
+            self.budget.close()  # nothing that could still run fits in what is left
+            return
+        study = getattr(trial, "study", None)  # a FixedTrial has none
+        if study is not None and quick != family.name and "model" not in self.fixed_params \
+                and not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)):
+            study.enqueue_trial({"model": quick})
 
     @staticmethod
     def _teacher_cannot_win(trial: optuna.Trial, teacher_mse: list[float], step: int) -> bool:

@@ -2,7 +2,7 @@
 
 * a new study starts with a strong default model, without and then with pseudo-labels;
 * each supervised trial that becomes the best is tried again with pseudo-labels;
-* with a time budget, trials stop early enough for the best trial's fold models to be refitted,
+* with a time budget, time is kept for the best trial's fold models to be refitted,
   when they were not kept from its cross-validation (see :mod:`automl_pl.fold_models`);
 * after the trials, an ensemble of the best trials is chosen for the refit, if it scores better.
 
@@ -43,6 +43,10 @@ different kind of booster, often the best on categorical data, and too slow at r
 def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective) -> None:
     """Start a new study with a strong default model, without and then with pseudo-labels.
 
+    With a time budget, the quickest family's defaults (by ``relative_cost``: ridge, fitted in
+    milliseconds) run before them, without pseudo-labels: however short the budget or busy the
+    machine, the study then holds a sound model to return.
+
     The first two trials answer the tutorial's question at once (do pseudo-labels help
     this model?) and give the sampler and the pruner a good reference, however short the budget.
     Then the defaults of ``SECOND_FAMILIES`` the study may choose, without pseudo-labels (if it
@@ -57,6 +61,10 @@ def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective
             break
     else:
         return
+    if objective.budget.limited and "model" not in fixed:
+        quick = min((f for f in families.values() if f.defaults is not None), key=lambda f: f.relative_cost)
+        if quick.name != name:
+            _enqueue(study, {"model": quick.name, **starting_params(quick, n_rows), "sample_rate": 0.0}, fixed)
     _enqueue(study, {"model": name, **params, "sample_rate": 0.0}, fixed)
     _enqueue_pseudo_variant(study, objective, {"model": name, **params}, sample_rate=TUTORIAL_SAMPLE_RATE)
     if "model" not in fixed:
@@ -81,17 +89,16 @@ def _enqueue_pseudo_variant(study: optuna.Study, objective: PseudoLabelObjective
 
 
 class KeepTimeForTheRefit:
-    """Study callback: move the trials' deadline so that the best trial's refit still ends within the budget.
+    """Study callback: keep time in the study's budget for the best trial's final model.
 
     See :func:`refit_seconds`: no time is kept for a best trial whose fold models the objective
     keeps. ``REFIT_MARGIN`` covers its error, and ``refits`` is how many refits of the best
-    trial to keep time for (``ENSEMBLE_REFITS`` with an ensemble). The deadline only ever moves
-    earlier: a quicker best trial later does not win the time back.
+    trial to keep time for (``ENSEMBLE_REFITS`` with an ensemble). What is kept only ever grows
+    (:meth:`~automl_pl.budget.TimeBudget.reserve`): a quicker best trial later does not win the time back.
     """
 
-    def __init__(self, objective: PseudoLabelObjective, *, end: float, refits: float = 1.0) -> None:
+    def __init__(self, objective: PseudoLabelObjective, *, refits: float = 1.0) -> None:
         self.objective = objective
-        self.end = end
         self.refits = refits
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -99,8 +106,7 @@ class KeepTimeForTheRefit:
             seconds = refit_seconds(study.best_trial, self.objective.fold_models, folds=self.objective.folds)
         except ValueError:  # no completed trial yet
             return
-        # Only ever earlier: the objective moves it to now once what is left is too short for a fold.
-        self.objective.deadline = min(self.objective.deadline, self.end - REFIT_MARGIN * self.refits * seconds)
+        self.objective.budget.reserve(REFIT_MARGIN * self.refits * seconds)
 
 
 def refit_seconds(trial: FrozenTrial, kept: KeptFoldModels | None, *, folds: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:

@@ -23,6 +23,7 @@ from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
 from automl_pl._version import __version__
+from automl_pl.budget import TimeBudget
 from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
 from automl_pl.ensemble import EnsembleRegressor
 from automl_pl.fold_models import KeptFoldModels
@@ -41,10 +42,11 @@ from automl_pl.steering import (
     recorded_ensemble,
 )
 from automl_pl.storage import HEARTBEAT_SECONDS, has_heartbeat, is_sqlite, open_storage, redact_url
+from automl_pl.threads import ModelThreads, usable_cores
 
-FINISH_MARGIN = 0.03
-"""With a ``timeout``, the trials' folds must end this share of it early: room for a last fold
-that runs longer than foreseen, choosing the ensemble and the first predictions."""
+FEW_COMPLETE_TRIALS = 2
+"""A study whose trials were stopped for time with no more than this many complete warns that the
+model is the best of very few: the budget was short for these data on this machine."""
 
 REPEAT_BELOW_ROWS = 500
 """With fewer labelled rows than this, the K-fold is repeated (with other shuffles) by default
@@ -87,10 +89,13 @@ def tune(
             ``None`` for every installed family.
         n_trials: the study's total of finished (complete or pruned) trials: a resumed
             study runs only the missing ones. ``None`` for no limit (needs ``timeout``).
-        timeout: seconds for this call, refit included, or ``None``. Trials stop early enough
-            for the best trial's refit, if it needs one, to fit in too (its time estimated from that
-            trial's own fits) and ``FINISH_MARGIN`` of it to spare; no fold starts after that, and a
-            trial cut short is recorded as pruned.
+        timeout: seconds for this call, data checks, final model and refit included, or ``None``.
+            The call returns a model within it on an idle or a busy machine (see
+            :mod:`automl_pl.budget`): trials stop ``automl_pl.budget.FINISH_MARGIN`` of it early and early enough for
+            the best trial's refit, if it needs one; a fold is started only when it is foreseen to
+            end in time, and a fit still running when the time is up is stopped (the trial is
+            recorded as pruned). With a timeout the quickest family runs first, so that even a
+            short budget returns a model; a study short of time warns instead of raising.
         cv: folds of the shuffled, seeded K-fold cross-validation.
         cv_repeats: how many times the K-fold is run, each with another shuffle; a trial is scored on
             all ``cv * cv_repeats`` folds, and its final model is the mean of as many fold models.
@@ -100,7 +105,8 @@ def tune(
         storage: an Optuna storage or URL; default ``sqlite:///studies/automl_pl.db``.
         study_name: the study to create or resume; default ``"automl_pl"``.
         random_state: seeds folds, sampler, models and pseudo-label draws.
-        n_jobs: threads per model (default: every core this process may use).
+        n_jobs: the most threads per model (default: every core this process may use); a fit
+            gets fewer while other processes keep the cores busy (see :mod:`automl_pl.threads`).
         fixed_params: study dimensions to hold at a value instead of tuning, e.g.
             ``{"sample_rate": 0.0}`` (no pseudo-labels), ``{"selection": "confidence"}`` or
             ``{"model": "lightgbm", "lgbm_num_leaves": 31}``; recorded in every trial's params.
@@ -129,6 +135,7 @@ def tune(
     Raises:
         ValueError, TypeError: bad data or settings; the message names the fix.
     """
+    started = time.monotonic()
     if n_trials is None and timeout is None:
         raise ValueError("give n_trials, timeout or both; otherwise the study would never end")
     if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 0):
@@ -147,33 +154,33 @@ def tune(
     study, created, settings = _open_study(storage, study_name, data=data, cv=cv, cv_repeats=cv_repeats,
                                            random_state=random_state, create=True, fixed_params=fixed, worker=worker)
 
-    end = None if timeout is None else time.monotonic() + timeout
+    budget = TimeBudget(timeout, started=started)
     folds = make_folds(len(data.X), cv=cv, random_state=random_state, repeats=settings["cv_repeats"])
     objective = PseudoLabelObjective(
         data.X, data.y, data.X_unlabeled, families=families, schema=data.schema, folds=folds,
-        random_state=random_state, n_jobs=threads, deadline=None if end is None else end - FINISH_MARGIN * timeout,
-        fixed_params=fixed,
+        random_state=random_state, n_jobs=threads, budget=budget, fixed_params=fixed,
         keep_fold_models=bagging and refit and not worker,  # only this call's own final model uses them
     )
     callbacks = [PseudoLabelTheBest(objective)]
-    if end is not None and refit and not worker:
-        callbacks.append(KeepTimeForTheRefit(objective, end=end, refits=ENSEMBLE_REFITS if ensemble else 1.0))
+    if budget.limited and refit and not worker:
+        callbacks.append(KeepTimeForTheRefit(objective, refits=ENSEMBLE_REFITS if ensemble else 1.0))
+    n_before = len(study.trials)
     if created or (not worker and not study.trials):  # one worker of many queues the starting trials
         enqueue_starting_trials(study, objective)
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
-        run_trials(study, objective, n_trials=n_trials, deadline=lambda: objective.deadline,
+        run_trials(study, objective, n_trials=n_trials, deadline=lambda: budget.trials_end,
                    show_progress_bar=show_progress_bar, callbacks=callbacks, wait_for_running=has_heartbeat(storage))
         if not refit or worker:
             return TuneResult(study, None, 0.0, data)
-        _check_refittable(study)
+        _check_refittable(study, timeout=timeout)
+        _warn_if_short_of_time(study, study.trials[n_before:], timeout=timeout)
         if ensemble:
-            seconds_left = None if end is None else end - time.monotonic()
             record_ensemble(study, objective.out_of_fold, data.y, kept=objective.fold_models, folds=folds,
-                            seconds_left=seconds_left)
+                            seconds_left=budget.seconds_left())
         else:
             study.set_user_attr(ENSEMBLE_ATTR, None)
-        return _refit(study, data, folds=folds if bagging else None, random_state=random_state, n_jobs=threads,
-                      kept=objective.fold_models)
+        return _refit(study, data, folds=folds if bagging else None, random_state=random_state,
+                      n_jobs=objective.threads.now(), kept=objective.fold_models)
 
 
 def refit_best(
@@ -202,7 +209,7 @@ def refit_best(
     data = prepare_data(X, y, X_unlabeled, cv=cv)
     study, _, settings = _open_study(storage, study_name, data=data, cv=cv, cv_repeats=None, random_state=random_state,
                                      create=False)
-    threads = _threads(n_jobs)
+    threads = ModelThreads(_threads(n_jobs)).now()
     with threadpool_limits(limits=threads):
         folds = make_folds(len(data.X), cv=cv, random_state=random_state,
                            repeats=settings["cv_repeats"]) if bagging else None
@@ -327,15 +334,34 @@ def _refit(study: optuna.Study, data: PreparedData, *, folds: Sequence[tuple[np.
     return TuneResult(study, model, time.perf_counter() - started, data, members)
 
 
-def _check_refittable(study: optuna.Study) -> None:
+def _check_refittable(study: optuna.Study, *, timeout: float | None = None) -> None:
     """Raise a RuntimeError that says why, when ``study`` has no completed trial to refit."""
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
         reason = f" The last failure: {failed[-1].user_attrs.get('fail_reason', 'see the log')}" if failed else ""
+        for_time = [t for t in study.trials if t.user_attrs.get("pruned_by") == "deadline"]
+        if timeout is not None and for_time and not failed:
+            reason = (f" timeout={timeout:g} s was too short for one whole trial of even the quickest family "
+                      f"on these data and this machine; {len(for_time)} trial(s) were stopped for time.")
         raise RuntimeError(
             f"study {study.study_name!r} has no completed trial to refit ({len(study.trials)} trials in all). "
             f"Run more trials or allow more time.{reason}"
         )
+
+
+def _warn_if_short_of_time(study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial], *,
+                           timeout: float | None) -> None:
+    """Warn when this call's trials were stopped for time with only ``FEW_COMPLETE_TRIALS`` or fewer complete."""
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    if timeout is None or len(complete) > FEW_COMPLETE_TRIALS or not any(
+            t.user_attrs.get("pruned_by") == "deadline" for t in trials):
+        return
+    best = study.best_trial
+    warnings.warn(
+        f"timeout={timeout:g} s was short for these data on this machine: only {len(complete)} trial(s) "
+        f"completed, the others were stopped for time. The model is the best of them "
+        f"(trial #{best.number}, {best.params['model']}, CV RMSE {best.value:.6g}); allow more time for a better one.",
+        UserWarning, stacklevel=3)
 
 
 def _open_study(storage, study_name, *, data: PreparedData, cv: int, cv_repeats: int | None, random_state: int,
@@ -403,9 +429,8 @@ def _load_existing(storage: optuna.storages.BaseStorage, study_name: str) -> opt
 
 
 def _threads(n_jobs: int | None) -> int:
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if n_jobs is None:
-        return available
+        return usable_cores()
     if not isinstance(n_jobs, int) or n_jobs < 1:
         raise ValueError(f"n_jobs must be a whole number of threads >= 1, got {n_jobs!r}")
     return n_jobs

@@ -6,6 +6,7 @@ check what reached each model rather than trusting the scores.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -18,10 +19,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
 
 from automl_pl import PseudoLabelRegressor
+from automl_pl.budget import TimeBudget, check_fit_time
 from automl_pl.data import FeatureSchema
 from automl_pl.models import build_model, get_family
 from automl_pl.models._base import ModelFamily
-from automl_pl.objective import PseudoLabelObjective, TrialModelError
+from automl_pl.objective import MAX_SKIPPED_TRIALS, PseudoLabelObjective, TrialModelError
 from automl_pl.study import default_cv_repeats, make_folds
 
 RANDOM_ONE_ROUND = {"selection": "random", "pseudo_weight": 1.0, "n_rounds": 1}
@@ -283,11 +285,16 @@ def test_pruned_trial_keeps_its_fold_scores(id_data):
     assert len(FIT_LOG) == 2  # the first fold's teacher and student, nothing more
 
 
+def _budget(seconds: float) -> TimeBudget:
+    """A budget whose trials must end ``seconds`` from now (no finish margin)."""
+    return TimeBudget(seconds, finish_margin=0.0)
+
+
 def test_no_fold_starts_after_the_deadline(id_data):
     X, y, X_unlabeled, schema = id_data
     objective = PseudoLabelObjective(X, y, X_unlabeled, families={"recording": RECORDING}, schema=schema,
                                      folds=make_folds(len(X), cv=CV, random_state=0), random_state=0, n_jobs=1,
-                                     deadline=time.monotonic() - 1)
+                                     budget=TimeBudget(1.0, started=time.monotonic() - 2))
     study = optuna.create_study(direction="minimize")
     study.enqueue_trial({"model": "recording", "sample_rate": 0.5, **RANDOM_ONE_ROUND})
     study.optimize(objective, n_trials=1)
@@ -296,7 +303,7 @@ def test_no_fold_starts_after_the_deadline(id_data):
 
 
 class SlowRegressor(RecordingRegressor):
-    """Every fit takes at least ``SLOW_FIT_SECONDS``."""
+    """Every fit takes at least ``SLOW_FIT_SECONDS``: a family whose fit cannot stop on time."""
 
     def fit(self, X, y, sample_weight=None):
         time.sleep(SLOW_FIT_SECONDS)
@@ -307,13 +314,27 @@ SLOW_FIT_SECONDS = 0.1
 SLOW = _family("slow", SlowRegressor)
 
 
+class StoppingSlowRegressor(RecordingRegressor):
+    """A fit of ``STOPPING_FIT_SECONDS`` in small steps that checks the study's time between them, as the boosters do."""
+
+    def fit(self, X, y, sample_weight=None):
+        for _ in range(100):
+            time.sleep(STOPPING_FIT_SECONDS / 100)
+            check_fit_time()
+        return super().fit(X, y, sample_weight)
+
+
+STOPPING_FIT_SECONDS = 5.0
+STOPPING_SLOW = dataclasses.replace(_family("stopping", StoppingSlowRegressor), stops_on_time=True)
+
+
 @pytest.mark.parametrize("folds_of_time", [1.5, 2.5], ids=["next_fold_too_long", "remaining_folds_too_long"])
 def test_a_trial_that_cannot_finish_its_folds_in_time_stops_after_the_first(id_data, folds_of_time):
     """The trial's own first fold says how long the others take. With 1.5 folds' time the next
     cannot end; with 2.5 of its 3 folds' time the other 2 cannot both end: either way none is started."""
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW})
-    objective.deadline = time.monotonic() + folds_of_time * SLOW_FIT_SECONDS
+    objective.budget = budget = _budget(folds_of_time * SLOW_FIT_SECONDS)
     study = optuna.create_study(direction="minimize")
     study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
     study.optimize(objective, n_trials=1)
@@ -321,34 +342,51 @@ def test_a_trial_that_cannot_finish_its_folds_in_time_stops_after_the_first(id_d
     trial = study.trials[0]
     assert CV == 3 and trial.state == TrialState.PRUNED and trial.user_attrs["pruned_by"] == "deadline"
     assert len(FIT_LOG) == 1 and len(trial.user_attrs["supervised_fold_rmse"]) == 1
-    assert objective.deadline <= time.monotonic()  # the budget is spent: the study stops starting trials
+    assert budget.closed  # no whole trial fits in what is left: the study stops starting trials
 
 
-def _slow_and_quick_timed(id_data):
-    """An objective over the slow and the recording family, and a study where each has run a whole trial."""
+def test_a_fit_still_running_when_the_time_is_up_is_stopped(id_data):
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"stopping": STOPPING_SLOW})
+    objective.budget = _budget(0.5)
+    study = optuna.create_study(direction="minimize")
+    study.enqueue_trial({"model": "stopping", "sample_rate": 0.0})
+    started = time.monotonic()
+    study.optimize(objective, n_trials=1)
+    assert time.monotonic() - started < 0.5 + 1.0  # not the fit's 5 s
+    trial = study.trials[0]
+    assert trial.state == TrialState.PRUNED and trial.user_attrs["pruned_by"] == "deadline"
+    assert FIT_LOG == []  # the fit never ended
+    assert "fold_rmse" not in trial.user_attrs  # no fold ended: nothing to record
+
+
+def _slow_and_quick_timed(id_data, seconds: float):
+    """An objective over the slow and the recording family with a budget of ``seconds``, both families timed."""
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW, "recording": RECORDING})
     study = optuna.create_study(direction="minimize")
     for model in ("slow", "recording"):
         study.enqueue_trial({"model": model, "sample_rate": 0.0})
     study.optimize(objective, n_trials=2)  # no deadline: both families' folds are timed
-    return objective, study
+    timed = objective.budget
+    objective.budget = _budget(seconds)
+    return objective, study, timed
 
 
 def test_a_trial_cut_after_a_fold_leaves_the_rest_of_the_budget_to_quicker_trials(id_data):
-    objective, study = _slow_and_quick_timed(id_data)
-    objective.seconds_per_row["slow"] /= 100  # foreseen quick, so its first fold starts; it then proves slow
+    objective, study, _ = _slow_and_quick_timed(id_data, 2.9 * SLOW_FIT_SECONDS)
+    rows = objective.fitted_rows({"sample_rate": 0.0})
+    objective.budget.time_fold(SLOW, SLOW_FIT_SECONDS / 100, rows)  # foreseen quick, so its first fold starts
+    objective.budget.time_fold(RECORDING, 1e-4, rows)
     # Its 3 folds of at least SLOW_FIT_SECONDS cannot all end; what is left after the first still fits
     # a quick trial, even on a loaded machine.
-    deadline = objective.deadline = time.monotonic() + 2.9 * SLOW_FIT_SECONDS
-
     for model in ("slow", "recording"):
         study.enqueue_trial({"model": model, "sample_rate": 0.0})
     study.optimize(objective, n_trials=2)
     cut, quick = study.trials[2:]
     assert cut.state == TrialState.PRUNED and cut.user_attrs["pruned_by"] == "deadline"
     assert len(cut.user_attrs["supervised_fold_rmse"]) == 1  # cut after its first fold
-    assert objective.deadline == deadline  # the study goes on ...
+    assert not objective.budget.closed  # the study goes on ...
     assert quick.state == TrialState.COMPLETE  # ... and a quick trial still uses the time
 
 
@@ -365,60 +403,33 @@ def test_rows_fitted_per_fold_grow_with_pseudo_labels_teachers_and_rounds(id_dat
                                   "n_rounds": 1}) == 4 * n_train + pseudo  # two more teachers' worth of rows
 
 
-def test_a_family_not_seen_yet_is_timed_by_the_others_and_its_relative_cost(id_data):
-    import dataclasses
-
-    X, y, X_unlabeled, schema = id_data
-    heavy = dataclasses.replace(SLOW, name="heavy", relative_cost=20.0)
-    objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING, "slow": SLOW, "heavy": heavy})
-    assert objective._expected_fold(heavy, 100, None) == 0.0  # nothing timed yet: no guess
-    objective.seconds_per_row.update(recording=1e-5, slow=4e-5)  # both of relative cost 1
-    assert objective._expected_fold(heavy, 100, None) == pytest.approx(100 * 20 * 4e-5)  # the slower, scaled
-    assert objective._expected_fold(SLOW, 100, None) == pytest.approx(100 * 4e-5)  # a family seen: by itself
-
-
-def test_a_configuration_is_timed_by_its_work(id_data):
-    """Twice the trees take twice the time: the fold of a heavier configuration is foreseen."""
-    X, y, X_unlabeled, schema = id_data
-    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW})
-    objective._time_fold(SLOW, 2.0, 100, 50)  # a fold of 100 rows at work 50 took 2 s
-    assert objective._expected_fold(SLOW, 100, 500) == pytest.approx(20.0)
-    assert objective._expected_fold(SLOW, 200, None) == pytest.approx(4.0)  # without work: by rows only
-
-
 def test_a_trial_whose_family_cannot_fit_a_fold_in_time_fits_nothing(id_data):
-    X, y, X_unlabeled, schema = id_data
-    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW, "recording": RECORDING})
-    study = optuna.create_study(direction="minimize")
-    for model in ("slow", "recording", "slow"):
-        study.enqueue_trial({"model": model, "sample_rate": 0.0})
-    study.optimize(objective, n_trials=2)  # no deadline: every fold runs and is timed
-    assert objective.seconds_per_row["slow"] * objective.fitted_rows({"sample_rate": 0.0}) >= SLOW_FIT_SECONDS
+    objective, study, timed = _slow_and_quick_timed(id_data, 0.5 * SLOW_FIT_SECONDS)
+    rows = objective.fitted_rows({"sample_rate": 0.0})
+    assert timed.expected_fold(SLOW, rows) >= SLOW_FIT_SECONDS  # its folds were timed
+    objective.budget.time_fold(SLOW, SLOW_FIT_SECONDS, rows)
     FIT_LOG.clear()
-
-    objective.deadline = time.monotonic() + 0.5 * SLOW_FIT_SECONDS
+    study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
     study.optimize(objective, n_trials=1)
     assert study.trials[-1].state == TrialState.PRUNED and FIT_LOG == []
 
 
-def test_a_slow_draw_near_the_deadline_leaves_the_time_to_quicker_trials(id_data):
-    from automl_pl.objective import MAX_SKIPPED_TRIALS
+def test_a_slow_draw_near_the_deadline_queues_the_quickest_family_that_fits(id_data):
+    objective, study, _ = _slow_and_quick_timed(id_data, 60 * SLOW_FIT_SECONDS)  # time for quick trials only
+    rows = objective.fitted_rows({"sample_rate": 0.0})
+    objective.budget.time_fold(SLOW, 100 * SLOW_FIT_SECONDS, rows)
+    objective.budget.time_fold(RECORDING, 1e-4, rows)
 
-    objective, study = _slow_and_quick_timed(id_data)
-    deadline = objective.deadline = time.monotonic() + 60 * SLOW_FIT_SECONDS  # time for quick trials, not a slow one
-    objective.seconds_per_row["slow"] *= 100
-
-    for model in ["slow"] * MAX_SKIPPED_TRIALS + ["recording"]:
-        study.enqueue_trial({"model": model, "sample_rate": 0.0})
-    study.optimize(objective, n_trials=MAX_SKIPPED_TRIALS + 1)
+    study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
+    study.optimize(objective, n_trials=2)
     states = [(t.params["model"], t.state) for t in study.trials[2:]]
-    assert states == [("slow", TrialState.PRUNED)] * MAX_SKIPPED_TRIALS + [("recording", TrialState.COMPLETE)]
-    assert objective.deadline == deadline  # the study goes on
+    assert states == [("slow", TrialState.PRUNED), ("recording", TrialState.COMPLETE)]  # queued by the slow draw
+    assert not objective.budget.closed  # the study goes on
 
     for _ in range(MAX_SKIPPED_TRIALS + 1):  # but not for ever: slow draws in a row end it
         study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
     study.optimize(objective, n_trials=MAX_SKIPPED_TRIALS + 1)
-    assert objective.deadline <= time.monotonic()
+    assert objective.budget.closed
 
 
 @pytest.mark.parametrize("selection", ["random", "confidence"])

@@ -381,28 +381,29 @@ def test_a_new_best_supervised_trial_is_tried_again_with_pseudo_labels(small_dat
 
 
 def test_timeout_keeps_time_for_the_refit_of_a_best_trial_whose_fold_models_are_not_kept():
+    from automl_pl.budget import TimeBudget
     from automl_pl.fold_models import KeptFoldModels
     from automl_pl.steering import REFIT_MARGIN, KeepTimeForTheRefit
 
     class Objective:
-        deadline = 100.0
+        budget = TimeBudget(100.0, finish_margin=0.0)
         fold_models = KeptFoldModels()
         folds = [None] * 5
 
     study = optuna.create_study()
-    keep = KeepTimeForTheRefit(Objective, end=100.0)
+    keep = KeepTimeForTheRefit(Objective)
     keep(study, None)  # no completed trial yet: nothing to estimate from
-    assert Objective.deadline == 100.0
+    assert Objective.budget.reserved == 0.0
     Objective.fold_models.offer(0, 1.0, ["fold model"])
     study.add_trial(optuna.trial.create_trial(value=1.0, user_attrs={"fit_seconds": 8.0}))
     keep(study, study.trials[-1])
-    assert Objective.deadline == 100.0  # its fold models are kept: its final model costs no fit
+    assert Objective.budget.reserved == 0.0  # its fold models are kept: its final model costs no fit
     study.add_trial(optuna.trial.create_trial(value=0.5, user_attrs={"fit_seconds": 8.0}))
     keep(study, study.trials[-1])  # a best trial (from another worker, say) whose folds must be refitted
-    assert Objective.deadline == pytest.approx(100.0 - REFIT_MARGIN * 8.0)
-    Objective.deadline = 50.0  # the objective found the time left too short for a fold
-    keep(study, study.trials[-1])
-    assert Objective.deadline == 50.0  # the refit's reserve never moves it later again
+    assert Objective.budget.reserved == pytest.approx(REFIT_MARGIN * 8.0)
+    assert Objective.budget.trials_left() == pytest.approx(100.0 - REFIT_MARGIN * 8.0, abs=1.0)
+    Objective.budget.reserve(1.0)  # a cheaper estimate later ...
+    assert Objective.budget.reserved == pytest.approx(REFIT_MARGIN * 8.0)  # ... never hands the time back
 
 
 def test_a_refit_on_all_rows_takes_about_one_fold_fit():
