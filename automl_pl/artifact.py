@@ -35,11 +35,13 @@ import numpy as np
 import pandas as pd
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from automl_pl import model_files
 from automl_pl._files import default_mode
 from automl_pl._version import __version__
 from automl_pl.data import FeatureSchema
+from automl_pl.threads import ModelThreads, usable_cores
 
 FORMAT = "automl_pl.model"
 FORMAT_VERSION = 2
@@ -63,6 +65,7 @@ class ExportedModel:
 
     def __init__(self, members: Sequence[tuple[float, Any]], schema: FeatureSchema, metadata: Mapping[str, Any]) -> None:
         self._members = list(members)
+        self._threads = ModelThreads(usable_cores())
         self.schema = schema
         self.metadata = dict(metadata)
 
@@ -88,7 +91,8 @@ class ExportedModel:
         X = self.schema.transform(X, what="prediction input")
         if len(X) == 0:
             return np.empty(0)
-        return sum(w * np.asarray(model.predict(X), dtype="float64").ravel() for w, model in self._members)
+        with threadpool_limits(limits=self._threads.now()):  # fewer threads while the machine is busy
+            return sum(w * np.asarray(model.predict(X), dtype="float64").ravel() for w, model in self._members)
 
     def __repr__(self) -> str:
         return f"ExportedModel(family={self.metadata.get('family')!r}, target={self.target!r}, features={len(self.schema.names)})"

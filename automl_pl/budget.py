@@ -23,10 +23,12 @@ Without a timeout the budget is unlimited: every question answers "it fits".
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,6 +47,17 @@ _FIT_DEADLINE: ContextVar[float | None] = ContextVar("automl_pl_fit_deadline", d
 
 class OutOfTime(RuntimeError):
     """A fit was stopped because the study's time ran out (see :meth:`TimeBudget.fits_end_in_time`)."""
+
+
+def seconds_since_process_start() -> float:
+    """How long this process has run (Linux: from ``/proc``; elsewhere 0), so that a command's
+    timeout counts its interpreter start, imports and data reading too."""
+    try:
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
 
 
 def fit_deadline() -> float | None:

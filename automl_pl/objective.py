@@ -236,6 +236,8 @@ class PseudoLabelObjective:
                 self.budget.time_fold(family, fold_seconds[-1], fitted_rows, work)
                 self.skipped = 0
             except OutOfTime:
+                if not self.budget.timed(family):  # a lower bound of its fold: better than foreseeing it free
+                    self.budget.time_fold(family, time.perf_counter() - fold_started, fitted_rows, work)
                 round_mse = [m[:len(fold_models)] for m in round_mse]  # only the folds that ended count
                 self._stop_for_time(trial, family, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 raise optuna.TrialPruned(f"the time budget ran out during fold {step}") from None
