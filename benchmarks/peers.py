@@ -1,7 +1,8 @@
 """automl_pl against FLAML, AutoGluon, hand-written Optuna and the tutorial, side by side, same budget.
 
     python benchmarks/peers.py [--budgets 60 300] [--regimes full 10] [--datasets bigmart gapminder wage cps1988]
-                               [--systems ...] [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/peers]
+                               [--systems ...] [--loads idle one two bursty] [--peer-budgets 60] [--peer-regimes 10]
+                               [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/peers]
 
 For every dataset, label regime and budget T, on one split and seed written to files so that
 every system sees identical rows:
@@ -22,8 +23,16 @@ T to fit, half to pseudo-label). AutoGluon pins an older pandas, so it runs from
 environment (``--autogluon-python``, default ``benchmarks/.venv-autogluon/bin/python``; see
 ``benchmarks/README.md``); the splits travel as Parquet files.
 
+With ``--loads``, every run is repeated under competing CPU-bound load from other processes,
+started before the system and stopped after it: ``one`` (one core kept busy), ``two`` (both),
+``bursty`` (two processes, each busy for ``BURST_SECONDS`` then idle as long, repeating, so that a
+study's estimates are made under one load and spent under another) and ``idle`` (none). Peers can
+be limited to some budgets and regimes (``--peer-budgets``, ``--peer-regimes``) to keep a loaded run
+within a working session.
+
 Prints one table per case and, at the end, automl_pl / best peer per case with the geometric
-mean; writes ``results.csv`` to ``--out``.
+mean, and with loads: wall / T of every system, case and load, and automl_pl's holdout RMSE under
+each load over its idle one; writes ``results.csv`` to ``--out``.
 """
 
 from __future__ import annotations
@@ -45,6 +54,15 @@ HERE = Path(__file__).resolve().parent
 PEERS = ("flaml", "ag_default", "ag_best", "ag_pseudo", "optuna_lgbm")
 SYSTEMS = ("automl_pl", *PEERS, "tutorial", "tutorial_pl")
 AUTOGLUON = ("ag_default", "ag_best", "ag_pseudo")
+BURST_SECONDS = 4.0
+LOADS = {
+    "idle": [],
+    "one": ["while True: pass"],
+    "two": ["while True: pass"] * 2,
+    "bursty": [(f"import time\nwhile True:\n    t = time.monotonic()\n    while time.monotonic() - t < {BURST_SECONDS}: pass"
+                f"\n    time.sleep({BURST_SECONDS})")] * 2,
+}
+"""Competing load per name: the code of each busy process (see the module docstring)."""
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -219,8 +237,20 @@ def run_one(system: str, case: Path, budget: float, seed: int, out: Path) -> Non
 # -------------------------------------------------------------------------------------------- driver
 
 
-def launch(system: str, case: Path, budget: float, seed: int, out: Path, autogluon_python: Path) -> dict:
+def launch(system: str, case: Path, budget: float, seed: int, out: Path, autogluon_python: Path,
+           load: str = "idle") -> dict:
+    """Run one system in its own process, under ``load``; its figures, or ``{"error": ...}``."""
     out.mkdir(parents=True, exist_ok=True)
+    busy = [subprocess.Popen([sys.executable, "-c", code]) for code in LOADS[load]]
+    try:
+        return _launch(system, case, budget, seed, out, autogluon_python)
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+
+
+def _launch(system: str, case: Path, budget: float, seed: int, out: Path, autogluon_python: Path) -> dict:
     if system in AUTOGLUON:
         if not autogluon_python.exists():
             return {"error": f"no AutoGluon environment at {autogluon_python}"}
@@ -246,6 +276,9 @@ def main() -> int:
     parser.add_argument("--regimes", nargs="+", default=["full", "10"], choices=["full", "10"])
     parser.add_argument("--datasets", nargs="+", default=["bigmart", "gapminder", "wage", "cps1988"])
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    parser.add_argument("--loads", nargs="+", default=["idle"], choices=list(LOADS))
+    parser.add_argument("--peer-budgets", type=float, nargs="+", help="budgets the systems other than automl_pl run at")
+    parser.add_argument("--peer-regimes", nargs="+", choices=["full", "10"], help="regimes the other systems run on")
     parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
     parser.add_argument("--autogluon-python", type=Path, default=HERE / ".venv-autogluon/bin/python")
     parser.add_argument("--seed", type=int, default=0)
@@ -263,14 +296,19 @@ def main() -> int:
             write_case(case, *data, regime=regime, seed=args.seed)
             y_hold = pd.read_parquet(case / "holdout.parquet")["__target__"].to_numpy()
             for budget in args.budgets:
-                for system in args.systems:
-                    out = args.out / "runs" / f"{dataset}-{regime}-{budget:g}" / system
-                    run = launch(system, case, budget, args.seed, out, args.autogluon_python)
-                    row = {"dataset": dataset, "regime": regime, "budget": budget, "system": system, **run}
-                    if "error" not in run:
-                        row["rmse"] = math.sqrt(float(np.mean((np.load(out / "predictions.npy") - y_hold) ** 2)))
-                    rows.append(row)
-                    print(_line(row), flush=True)
+                for load_name in args.loads:
+                    for system in args.systems:
+                        if system != "automl_pl" and not _peer_runs(args, budget, regime):
+                            continue
+                        name = f"{dataset}-{regime}-{budget:g}" + ("" if load_name == "idle" else f"-{load_name}")
+                        out = args.out / "runs" / name / system
+                        run = launch(system, case, budget, args.seed, out, args.autogluon_python, load=load_name)
+                        row = {"dataset": dataset, "regime": regime, "budget": budget, "load": load_name,
+                               "system": system, **run}
+                        if "error" not in run:
+                            row["rmse"] = math.sqrt(float(np.mean((np.load(out / "predictions.npy") - y_hold) ** 2)))
+                        rows.append(row)
+                        print(_line(row), flush=True)
     results = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     results.to_csv(args.out / "results.csv", index=False)
@@ -278,17 +316,28 @@ def main() -> int:
     return 0
 
 
+def _peer_runs(args: argparse.Namespace, budget: float, regime: str) -> bool:
+    return ((args.peer_budgets is None or budget in args.peer_budgets)
+            and (args.peer_regimes is None or regime in args.peer_regimes))
+
+
 def _line(row: dict) -> str:
-    head = f"{row['dataset']:>9} {row['regime']:>4} {row['budget']:>5g}s {row['system']:>12}"
+    head = f"{row['dataset']:>9} {row['regime']:>4} {row['budget']:>5g}s {row.get('load', 'idle'):>6} {row['system']:>12}"
     if "error" in row:
         return f"{head}  not run: {row['error']}"
     overhead = "" if row.get("overhead") is None else f"  overhead {100 * row['overhead']:.1f}%"
-    return f"{head}  RMSE {row['rmse']:.5g}  wall {row['wall']:.1f}s  trials {row['trials']}{overhead}"
+    return (f"{head}  RMSE {row['rmse']:.5g}  wall {row['wall']:.1f}s ({row['wall'] / row['budget']:.3f} T)  "
+            f"trials {row['trials']}{overhead}")
 
 
 def summarize(results: pd.DataFrame) -> None:
     if "rmse" not in results:
         return
+    if "load" not in results:
+        results = results.assign(load="idle")
+    if set(results["load"]) != {"idle"}:
+        summarize_loads(results)
+    results = results[results["load"] == "idle"]
     wide = results.pivot_table(index=["dataset", "regime", "budget"], columns="system", values="rmse")
     peers = [p for p in PEERS if p in wide]
     if "automl_pl" not in wide or not peers:
@@ -302,6 +351,28 @@ def summarize(results: pd.DataFrame) -> None:
     if len(walls):
         print(f"automl_pl wall / budget, worst: {(walls['wall'] / walls['budget']).max():.3f}  (target <= 1.05); "
               f"overhead, worst: {100 * walls['overhead'].max():.1f}%  (target <= 5%)")
+
+
+def summarize_loads(results: pd.DataFrame) -> None:
+    """Wall / T of every system, case and load; automl_pl's models returned and its loaded / idle RMSE (issue 19)."""
+    results = results.assign(case=results["dataset"] + " " + results["regime"] + " " + results["budget"].map("{:g}s".format))
+    loads = [load for load in LOADS if load in set(results["load"])]
+    walls = results.assign(ratio=results["wall"] / results["budget"])
+    table = walls.pivot_table(index=["case", "system"], columns="load", values="ratio").reindex(columns=loads)
+    print("\nwall / T by load (target for automl_pl <= 1.05):")
+    print(table.round(3).to_string())
+    ours = results[results["system"] == "automl_pl"]
+    failed = ours[ours["rmse"].isna()] if "rmse" in ours else ours
+    print(f"\nautoml_pl runs: {len(ours)}, without a model: {len(failed)}"
+          + "".join(f"\n  {r.case} {r.load}: {r.error}" for r in failed.itertuples()))
+    rmse = ours.pivot_table(index="case", columns="load", values="rmse").reindex(columns=loads)
+    if "idle" in rmse:
+        loaded = rmse.drop(columns="idle").div(rmse["idle"], axis=0)
+        print("\nautoml_pl holdout RMSE loaded / idle (target <= 1.03):")
+        print(loaded.round(4).to_string())
+        worst_wall = walls[walls["system"] == "automl_pl"]["ratio"].max()
+        print(f"automl_pl worst wall / T: {worst_wall:.3f}  (target <= 1.05); "
+              f"worst loaded / idle RMSE: {loaded.max().max():.4f}  (target <= 1.03)")
 
 
 if __name__ == "__main__":
