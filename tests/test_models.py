@@ -214,3 +214,18 @@ def test_a_fit_that_is_not_stopped_is_the_plain_fit(name, X, y, new_rows):
         stepped = build_model(family, trial.params, schema=schema, random_state=0, n_jobs=1).fit(X, y)
     np.testing.assert_allclose(stepped.predict(new_rows), plain.predict(new_rows))
     assert stepped.get_params()["model__model"].get_params() == plain.get_params()["model__model"].get_params()
+
+
+@pytest.mark.parametrize("name", [name for name, family in FAMILIES.items() if family.sample_weight])
+def test_a_family_that_weighs_rows_takes_sample_weight(name, X, y):
+    """Pseudo-labelled rows weigh less through ``sample_weight``: every such family's estimator must take it."""
+    from sklearn.utils.validation import has_fit_parameter
+
+    family = FAMILIES[name]
+    if not family.is_available():
+        pytest.skip(f"{family.requires} is not installed")
+    trial, _ = _suggest(family, len(X))
+    final = build_model(family, trial.params, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1)
+    while isinstance(final, Pipeline):
+        final = final.steps[-1][1]
+    assert has_fit_parameter(final, "sample_weight")

@@ -18,11 +18,11 @@ class _StopWhenTimeIsUp:
 class StoppableCatBoostRegressor(CatBoostRegressor):
     """:class:`catboost.CatBoostRegressor` that raises :class:`~automl_pl.budget.OutOfTime` at the study's deadline."""
 
-    def fit(self, X, y=None, **kwargs):
+    def fit(self, X, y=None, sample_weight=None, **kwargs):  # sample_weight named: pipelines look for it
         if fit_deadline() is None:
-            return super().fit(X, y, **kwargs)
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _StopWhenTimeIsUp()]
-        super().fit(X, y, **kwargs)
+        super().fit(X, y, sample_weight=sample_weight, **kwargs)
         if self.tree_count_ < self.get_param("iterations"):
             check_fit_time()
         return self
