@@ -111,7 +111,7 @@ class PseudoLabelObjective:
             starting the next fold, and a fit still running when the time is up is stopped (the
             trial is pruned): a trial that cannot finish cannot become the best. Such a trial
             closes the budget only when no whole trial of any family is foreseen to fit in what
-            is left; otherwise the quickest family that fits is queued next, so that a slow draw
+            is left; otherwise the quickest family that fits is queued next (supervised), so that a slow draw
             near the end does not leave the rest of the budget idle.
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
             without the grid so any value in [0, 1] is exact.
@@ -288,6 +288,8 @@ class PseudoLabelObjective:
         round_mse = [m for m in round_mse if m]
         if round_mse:  # the folds already fitted still count, in the record and in fit_seconds
             self._record(trial, round_mse, n_pseudo, seconds, first=min(first, len(round_mse) - 1))
+        else:  # the time of a fold that was cut counts too
+            trial.set_user_attr("fit_seconds", round(seconds, 3))
         trial.set_user_attr("pruned_by", "deadline")
         self.skipped += 1
         quick, quick_seconds = self.budget.quickest_trial(self.families, rows=len(self.folds[0][0]),
@@ -298,7 +300,9 @@ class PseudoLabelObjective:
         study = getattr(trial, "study", None)  # a FixedTrial has none
         if study is not None and quick != family.name and "model" not in self.fixed_params \
                 and not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)):
-            study.enqueue_trial({"model": quick})
+            # Supervised, as foreseen; the sampler draws the family's own parameters.
+            study.enqueue_trial({k: v for k, v in {"model": quick, "sample_rate": 0.0}.items()
+                                 if k not in self.fixed_params})
 
     @staticmethod
     def _teacher_cannot_win(trial: optuna.Trial, teacher_mse: list[float], step: int) -> bool:

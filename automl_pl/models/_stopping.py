@@ -4,12 +4,15 @@ Inside :meth:`automl_pl.budget.TimeBudget.fits_end_in_time` a fit checks the tim
 raises :class:`~automl_pl.budget.OutOfTime` once it is up; elsewhere (a refit, a user's own
 fit) they are exactly the scikit-learn estimators they extend. Forests and histogram gradient
 boosting grow in ``CHUNKS`` warm-started steps, which draw the same random numbers as one fit
-(scikit-learn advances a forest's generator past the trees it already has), so a fit that is not
-stopped gives the same model; classic gradient boosting asks after every tree through ``monitor``.
+(scikit-learn advances a forest's generator past the trees it already has, so a fit that is not
+stopped gives the same model, and a step foreseen to end past the deadline is not started);
+classic gradient boosting asks after every tree through ``monitor``.
 The boosters stop through their own training callbacks (see their family modules).
 """
 
 from __future__ import annotations
+
+import time
 
 from sklearn.ensemble import (
     ExtraTreesRegressor,
@@ -18,23 +21,32 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 
-from automl_pl.budget import check_fit_time, fit_deadline, fit_time_is_up
+from automl_pl.budget import OutOfTime, check_fit_time, fit_deadline, fit_time_is_up
 
-CHUNKS = 8
+CHUNKS = 16
 """Warm-started steps of a forest or a histogram gradient boosting fit made under a deadline."""
 
 
 def _fit_in_chunks(estimator, size_param: str, fit, X, y, sample_weight):
-    """Fit ``estimator`` by growing ``size_param`` to its value in ``CHUNKS`` warm-started steps, checking the time between."""
+    """Fit ``estimator`` by growing ``size_param`` to its value in ``CHUNKS`` warm-started steps.
+
+    Between steps the time is checked, and a step that the steps so far say cannot end before the
+    deadline is not started: the fit would be stopped after it anyway, a step too late.
+    """
     total = getattr(estimator, size_param)
     warm_start = estimator.warm_start
     steps = sorted({max(1, round(total * k / CHUNKS)) for k in range(1, CHUNKS + 1)})
+    started, done = time.monotonic(), 0
     try:
         for size in steps:
+            if done:
+                check_fit_time()
+                per_unit = (time.monotonic() - started) / done
+                if time.monotonic() + per_unit * (size - done) > fit_deadline():
+                    raise OutOfTime("the time budget runs out before the fit's next step would end")
             estimator.set_params(**{size_param: size, "warm_start": size != steps[0] or warm_start})
             fit(X, y, sample_weight=sample_weight)
-            if size != total:
-                check_fit_time()
+            done = size
     finally:
         estimator.set_params(**{size_param: total, "warm_start": warm_start})
     return estimator
