@@ -140,7 +140,9 @@ def run_automl_pl(X, y, pool, X_hold, budget, seed, cores):
     started = time.perf_counter()
     predictions = result.best_estimator_.predict(X_hold)  # model predict time, like the trials' own predicts
     fitting = sum(t.user_attrs.get("fit_seconds", 0.0) for t in trials) + result.refit_time_
-    return predictions, _states(trials), fitting + time.perf_counter() - started
+    states = _states(trials)
+    failures = [t.user_attrs.get("fail_reason", "?")[:200] for t in trials if t.state.name == "FAIL"]
+    return predictions, {**states, **({"failures": failures} if failures else {})}, fitting + time.perf_counter() - started
 
 
 def run_flaml(X, y, pool, X_hold, budget, seed, cores):
