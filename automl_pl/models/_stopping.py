@@ -28,23 +28,29 @@ CHUNKS = 16
 
 
 def _fit_in_chunks(estimator, size_param: str, fit, X, y, sample_weight):
-    """Fit ``estimator`` by growing ``size_param`` to its value in ``CHUNKS`` warm-started steps.
+    """Fit ``estimator`` by growing ``size_param`` to its value in warm-started steps of ``1 / CHUNKS``.
 
-    Between steps the time is checked, and a step that the steps so far say cannot end before the
-    deadline is not started: the fit would be stopped after it anyway, a step too late.
+    Between steps the time is checked. When the steps so far say the rest ends in less than half
+    the time left, the rest is one step (a warm start re-predicts the training rows with every tree
+    so far: many steps would slow histogram boosting down); a step they say cannot end before the
+    deadline is not started, since the fit would be stopped after it anyway, a step too late.
     """
     total = getattr(estimator, size_param)
     warm_start = estimator.warm_start
-    steps = sorted({max(1, round(total * k / CHUNKS)) for k in range(1, CHUNKS + 1)})
+    step = max(1, round(total / CHUNKS))
     started, done = time.monotonic(), 0
     try:
-        for size in steps:
+        while done < total:
+            size = min(total, done + step)
             if done:
                 check_fit_time()
                 per_unit = (time.monotonic() - started) / done
-                if time.monotonic() + per_unit * (size - done) > fit_deadline():
+                left = fit_deadline() - time.monotonic()
+                if 2 * per_unit * (total - done) < left:
+                    size = total
+                elif per_unit * (size - done) > left:
                     raise OutOfTime("the time budget runs out before the fit's next step would end")
-            estimator.set_params(**{size_param: size, "warm_start": size != steps[0] or warm_start})
+            estimator.set_params(**{size_param: size, "warm_start": bool(done) or warm_start})
             fit(X, y, sample_weight=sample_weight)
             done = size
     finally:
