@@ -29,10 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from automl_pl.models import ModelFamily
+from typing import Protocol
 
 FINISH_MARGIN = 0.03
 """With a timeout, the trials' folds end this share of it early: room for a last fit that a
@@ -41,6 +38,14 @@ machine gone busy slows down, choosing the ensemble and the first predictions.""
 UNSTOPPABLE_MARGIN = 1.5
 """A fold of a family whose fit cannot stop on time is foreseen this many times its slowest rate
 seen: the load on a shared machine comes and goes, and such a fit, once started, runs to its end."""
+
+class ModelFamily(Protocol):
+    """What the budget knows of a model family (:class:`automl_pl.models.ModelFamily` is one)."""
+
+    name: str
+    relative_cost: float
+    stops_on_time: bool
+
 
 _FIT_DEADLINE: ContextVar[float | None] = ContextVar("automl_pl_fit_deadline", default=None)
 
@@ -204,20 +209,17 @@ class TimeBudget:
             return 0.0
         return margin * (min if optimistic else max)(per_cost) * family.relative_cost * rows
 
-    def quickest_trial(self, families: Mapping[str, ModelFamily], *, rows: float, n_folds: int) -> tuple[str, float]:
+    def quickest_trial(self, families: Mapping[str, ModelFamily], *, rows: float, n_folds: int,
+                       work: Mapping[str, float | None] | None = None) -> tuple[str, float]:
         """The family of ``families`` whose whole supervised trial on ``rows`` rows per fold is foreseen
-        quickest (by its defaults' work where it has them), and that trial's seconds."""
-        from automl_pl.models._base import (
-            starting_params,  # the models know nothing of budgets
-        )
+        quickest, and that trial's seconds; ``work`` is each family's configuration's work, where known."""
+        work = work or {}
 
-        def seconds(family: ModelFamily) -> float:
-            params = starting_params(family, int(rows)) if family.work is not None else None
-            work = family.work(params) if params is not None else None
-            return n_folds * self.expected_fold(family, rows, work, families=families)
+        def seconds(name: str) -> float:
+            return n_folds * self.expected_fold(families[name], rows, work.get(name), families=families)
 
-        name = min(families, key=lambda n: seconds(families[n]))
-        return name, seconds(families[name])
+        name = min(families, key=seconds)
+        return name, seconds(name)
 
 
 def _keep(table: dict[str, float], key: str, value: float, pick: Callable[[float, float], float]) -> None:

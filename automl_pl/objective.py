@@ -23,6 +23,7 @@ from automl_pl.budget import OutOfTime, TimeBudget
 from automl_pl.data import FeatureSchema
 from automl_pl.fold_models import KeptFoldModels
 from automl_pl.models import ModelFamily, build_model
+from automl_pl.models._base import starting_params
 from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor, n_pseudo_labeled
 from automl_pl.threads import ModelThreads
 
@@ -165,6 +166,10 @@ class PseudoLabelObjective:
         self.times_validated = np.bincount(np.concatenate([valid for _, valid in folds]), minlength=len(y))
         """How many folds hold each labelled row out: once per K-fold."""
         self.fold_models = KeptFoldModels() if keep_fold_models else None
+        n_train = len(folds[0][0])
+        self._default_work = {name: family.work(params) for name, family in families.items()
+                              if family.work is not None and (params := starting_params(family, n_train)) is not None}
+        """Per family with defaults and a work measure, the work of its defaults: the quick trial the budget foresees."""
         """The fitted fold models (of the chosen round) of this process's best completed trials, if kept."""
 
     def sample_rate_range(self) -> tuple[float, float | None]:
@@ -293,7 +298,7 @@ class PseudoLabelObjective:
         trial.set_user_attr("pruned_by", "deadline")
         self.skipped += 1
         quick, quick_seconds = self.budget.quickest_trial(self.families, rows=len(self.folds[0][0]),
-                                                          n_folds=len(self.folds))
+                                                          n_folds=len(self.folds), work=self._default_work)
         if self.skipped > MAX_SKIPPED_TRIALS or not self.budget.fits(quick_seconds):
             self.budget.close()  # nothing that could still run fits in what is left
             return
