@@ -20,6 +20,8 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
+from automl_pl.threads import ModelThreads, usable_cores, use_threads
+
 ENSEMBLE_ITERATIONS = 25
 """Greedy steps of the selection: weights are multiples of 1/25 at the finest."""
 
@@ -107,8 +109,14 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         self.estimators_ = [clone(e).fit(X, y, **fit_params) if r is None else
                             clone(e).fit(_safe_indexing(X, r), y[r], **fit_params)
                             for e, r in zip(self.estimators, rows)]
+        self._threads = ModelThreads(usable_cores())  # measures the load from now on, for predict
         return self
 
     def predict(self, X) -> np.ndarray:
         check_is_fitted(self)
+        if getattr(self, "_threads", None) is None:
+            self._threads = ModelThreads(usable_cores())
+        threads = self._threads.now()  # a busy machine gets fewer threads, as in the fits
+        for estimator in self.estimators_:
+            use_threads(estimator, threads)
         return sum(w * np.asarray(e.predict(X), dtype="float64").ravel() for w, e in zip(self.weights_, self.estimators_))

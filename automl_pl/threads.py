@@ -30,6 +30,35 @@ asked again sooner, the last answer stands."""
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+THREAD_PARAMS = ("n_jobs", "thread_count")
+"""The parameters that set a model's threads: scikit-learn, LightGBM and XGBoost's, CatBoost's."""
+
+
+def use_threads(model, n_threads: int) -> None:
+    """Let a fitted model predict with ``n_threads``: set the thread parameter of the estimator that predicts,
+    through frozen, pseudo-labelling and pipeline wrappers.
+
+    A fold model fitted with two threads while the machine was idle would otherwise predict with
+    two on a busy machine, where they collapse as in a fit.
+    """
+    while True:
+        if hasattr(model, "teacher_") and hasattr(model, "estimator_"):  # a fitted PseudoLabelRegressor
+            model = model.estimator_
+        elif hasattr(model, "steps"):  # a Pipeline: its last step predicts
+            model = model.steps[-1][1]
+        elif type(model).__name__ == "FrozenEstimator":
+            model = model.estimator
+        else:
+            break
+    if hasattr(model, "set_predict_threads"):  # a fitted CatBoost model refuses set_params
+        model.set_predict_threads(n_threads)
+        return
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    changed = {name: n_threads for name in THREAD_PARAMS if params.get(name) not in (None, n_threads)}
+    if changed:
+        model.set_params(**changed)
+
+
 def usable_cores() -> int:
     """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -26,3 +26,15 @@ class StoppableCatBoostRegressor(CatBoostRegressor):
         if self.tree_count_ < self.get_param("iterations"):
             check_fit_time()
         return self
+
+    def set_predict_threads(self, n_threads: int) -> None:
+        """Threads for the next predictions (a fitted CatBoost model refuses ``set_params``)."""
+        self._predict_threads = n_threads
+
+    def predict(self, data, prediction_type=None, ntree_start=0, ntree_end=0, thread_count=-1, verbose=None,
+                task_type="CPU"):
+        """CatBoost's predict, with the threads of :meth:`set_predict_threads` or of its ``thread_count``
+        (CatBoost's own predict uses every core)."""
+        if thread_count == -1:
+            thread_count = getattr(self, "_predict_threads", None) or self.get_param("thread_count") or -1
+        return super().predict(data, prediction_type, ntree_start, ntree_end, thread_count, verbose, task_type)
