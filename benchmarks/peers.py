@@ -344,6 +344,7 @@ def summarize(results: pd.DataFrame) -> None:
     peers = [p for p in PEERS if p in wide]
     if "automl_pl" not in wide or not peers:
         return
+    wide = wide[wide[peers].notna().any(axis=1)]  # cases where no peer ran (--peer-budgets, --peer-regimes)
     ratio = wide["automl_pl"] / wide[peers].min(axis=1)
     print("\nholdout RMSE, automl_pl / best peer (lowest of " + ", ".join(peers) + "):")
     print(pd.DataFrame({"best peer": wide[peers].idxmin(axis=1), "ratio": ratio.round(4)}).to_string())
