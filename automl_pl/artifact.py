@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from automl_pl import model_files
 from automl_pl._files import default_mode
@@ -66,6 +66,7 @@ class ExportedModel:
     def __init__(self, members: Sequence[tuple[float, Any]], schema: FeatureSchema, metadata: Mapping[str, Any]) -> None:
         self._members = list(members)
         self._threads = ModelThreads(usable_cores())
+        self._thread_pools = ThreadpoolController()  # made once: threadpool_limits() would scan the libraries per call
         self.schema = schema
         self.metadata = dict(metadata)
 
@@ -91,7 +92,7 @@ class ExportedModel:
         X = self.schema.transform(X, what="prediction input")
         if len(X) == 0:
             return np.empty(0)
-        with threadpool_limits(limits=self._threads.now()):  # fewer threads while the machine is busy
+        with self._thread_pools.limit(limits=self._threads.now()):  # fewer threads while the machine is busy
             return sum(w * np.asarray(model.predict(X), dtype="float64").ravel() for w, model in self._members)
 
     def __repr__(self) -> str:

@@ -152,7 +152,6 @@ class PseudoLabelObjective:
         self.schema = schema
         self.folds = folds
         self.random_state = random_state
-        self.n_jobs = n_jobs
         self.threads = ModelThreads(n_jobs)
         self._thread_pools = ThreadpoolController()  # made once: threadpool_limits() would scan the libraries per fold
         self.budget = budget if budget is not None else TimeBudget.unlimited()
