@@ -18,11 +18,16 @@ from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
+from automl_pl.budget import check_fit_time, fit_deadline
+
 SELECTIONS = ("random", "confidence")
 """How pseudo-labelled rows are chosen; see :class:`PseudoLabelRegressor`."""
 
 CONFIDENCE_TEACHERS = 3
 """Teachers whose disagreement ranks the unlabelled rows for ``selection="confidence"``."""
+
+PREDICT_CHUNK = 4096
+"""Under a time budget, unlabelled rows are predicted in parts of this many, the time checked between them."""
 
 CONFIDENCE_DROP = 0.1
 """With ``selection="confidence"``, the share of the pool with the largest disagreement that is
@@ -251,7 +256,19 @@ def _draw_trusted(spread: np.ndarray, n_pick: int, rng: np.random.RandomState) -
 
 
 def _predict(estimator, X) -> np.ndarray:
-    return np.asarray(estimator.predict(X), dtype="float64").ravel()
+    """``estimator``'s predictions for ``X`` as a flat float array. Under a study's time budget (see
+    :meth:`automl_pl.budget.TimeBudget.fits_end_in_time`) a large pool is predicted in parts of
+    :data:`PREDICT_CHUNK` rows with the time checked between them: a pool of many thousand rows can
+    take longer than the fit (kNN, deep forests on a busy machine), and no model stops its own predict."""
+    n_rows = _n_rows(X)
+    if fit_deadline() is None or n_rows <= PREDICT_CHUNK:
+        return np.asarray(estimator.predict(X), dtype="float64").ravel()
+    parts = []
+    for start in range(0, n_rows, PREDICT_CHUNK):
+        check_fit_time()
+        part = _safe_indexing(X, np.arange(start, min(start + PREDICT_CHUNK, n_rows)))
+        parts.append(np.asarray(estimator.predict(part), dtype="float64").ravel())
+    return np.concatenate(parts)
 
 
 def _fit_weighted(estimator, X, y: np.ndarray, sample_weight: np.ndarray | None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
 from automl_pl import PseudoLabelRegressor
+from automl_pl.budget import OutOfTime, TimeBudget
+from automl_pl.pseudo_label import PREDICT_CHUNK
 
 
 @parametrize_with_checks(
@@ -324,3 +327,36 @@ def test_bad_pseudo_label_settings_are_refused_at_fit(params, match):
     X, y, X_unlabeled = _numeric_data()
     with pytest.raises(ValueError, match=match):
         PseudoLabelRegressor(Ridge(), **params).fit(X, y, X_unlabeled=X_unlabeled)
+
+
+class _SlowPredictor(Ridge):
+    """A ridge whose every predict call sleeps: a pool predict that would outlast the time budget."""
+
+    def predict(self, X):
+        time.sleep(0.1)
+        return super().predict(X)
+
+
+def test_a_large_pool_predict_stops_when_the_study_time_is_up():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 2)), rng.normal(size=50)
+    pool = rng.normal(size=(10 * PREDICT_CHUNK, 2))
+    model = PseudoLabelRegressor(_SlowPredictor(), sample_rate=1.0, selection="confidence", random_state=0)
+    budget = TimeBudget(0.25, finish_margin=0.0)
+    started = time.monotonic()
+    with budget.fits_end_in_time(), pytest.raises(OutOfTime):
+        model.fit(X, y, X_unlabeled=pool)
+    assert time.monotonic() - started < 1.0  # the three teachers would sleep 3 s over their pool parts
+
+
+def test_a_pool_predicted_in_parts_gives_the_same_labels():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(80, 3)), rng.normal(size=80)
+    pool = pd.DataFrame(rng.normal(size=(2 * PREDICT_CHUNK + 7, 3)), columns=list("abc"))
+    frame = pd.DataFrame(X, columns=list("abc"))
+    whole = PseudoLabelRegressor(KNeighborsRegressor(), sample_rate=0.5, selection="confidence", random_state=0)
+    whole.fit(frame, y, X_unlabeled=pool)
+    with TimeBudget(600.0).fits_end_in_time():
+        parts = clone(whole).fit(frame, y, X_unlabeled=pool)
+    np.testing.assert_array_equal(whole.unlabeled_spread_, parts.unlabeled_spread_)
+    np.testing.assert_array_equal(whole.predict(pool), parts.predict(pool))
