@@ -165,11 +165,11 @@ class PseudoLabelObjective:
         self.times_validated = np.bincount(np.concatenate([valid for _, valid in folds]), minlength=len(y))
         """How many folds hold each labelled row out: once per K-fold."""
         self.fold_models = KeptFoldModels() if keep_fold_models else None
+        """The fitted fold models (of the chosen round) of this process's best completed trials, if kept."""
         n_train = len(folds[0][0])
         self._default_work = {name: family.work(params) for name, family in families.items()
                               if family.work is not None and (params := starting_params(family, n_train)) is not None}
         """Per family with defaults and a work measure, the work of its defaults: the quick trial the budget foresees."""
-        """The fitted fold models (of the chosen round) of this process's best completed trials, if kept."""
 
     def sample_rate_range(self) -> tuple[float, float | None]:
         """The highest tuned ``sample_rate`` (see :data:`MAX_PSEUDO_RATIO`) and its grid step."""
@@ -209,7 +209,8 @@ class PseudoLabelObjective:
         fitted_rows = self.fitted_rows(trial.params)
         work = family.work(trial.params) if family.work is not None else None
         for step, (train_rows, valid_rows) in enumerate(self.folds):
-            if not self._rest_ends_in_time(family, fitted_rows, work, fold_seconds):
+            if not self._rest_ends_in_time(family, fitted_rows, work, fold_seconds) \
+                    and not self._last_chance_ends_in_time(trial, family, fitted_rows, work, fold_seconds):
                 self._stop_for_time(trial, family, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 raise optuna.TrialPruned(f"the time budget ran out before fold {step}")
             fold_started = time.perf_counter()
@@ -280,11 +281,30 @@ class PseudoLabelObjective:
         """Whether the trial's remaining folds are foreseen to end in the budget's time left."""
         if not self.budget.limited:
             return True
+        return self.budget.fits(self._rest_seconds(family, fitted_rows, work, fold_seconds))
+
+    def _last_chance_ends_in_time(self, trial: optuna.Trial, family: ModelFamily, fitted_rows: float,
+                                  work: float | None, fold_seconds: list[float]) -> bool:
+        """Whether a trial of the quickest family, while the study has no complete trial, may finish its
+        folds in the time kept for the finish (margin and final model): without it the call would
+        return no model, and a machine gone busy under the first trial must not cost the model."""
+        study = getattr(trial, "study", None)  # a FixedTrial has none
+        if study is None or study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+            return False
+        quick, _ = self.budget.quickest_trial(self.families, rows=len(self.folds[0][0]), n_folds=len(self.folds),
+                                              work=self._default_work)
+        seconds_left = self.budget.seconds_left()
+        return (family.name == quick and seconds_left is not None
+                and self._rest_seconds(family, fitted_rows, work, fold_seconds) <= seconds_left)
+
+    def _rest_seconds(self, family: ModelFamily, fitted_rows: float, work: float | None,
+                      fold_seconds: list[float]) -> float:
+        """Seconds the trial's remaining folds are foreseen to take."""
         if fold_seconds:
             per_fold = float(np.mean(fold_seconds))
         else:
             per_fold = self.budget.expected_fold(family, fitted_rows, work, families=self.families)
-        return self.budget.fits((len(self.folds) - len(fold_seconds)) * per_fold)
+        return (len(self.folds) - len(fold_seconds)) * per_fold
 
     def _stop_for_time(self, trial: optuna.Trial, family: ModelFamily, round_mse: list[list[float]], n_pseudo: int,
                        seconds: float, *, first: int) -> None:

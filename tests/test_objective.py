@@ -345,6 +345,22 @@ def test_a_trial_that_cannot_finish_its_folds_in_time_stops_after_the_first(id_d
     assert budget.closed  # no whole trial fits in what is left: the study stops starting trials
 
 
+def test_the_studys_first_trial_of_its_quickest_family_may_finish_in_the_time_kept_for_the_end(id_data):
+    """Without a complete trial the call would return no model: the quickest family's trial may run
+    into the finish margin (never past the end); once a trial is complete, the next is cut as usual."""
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW})
+    # The trials must end after 2.5 folds of time, the call after 10: the 3 folds end between the two.
+    objective.budget = TimeBudget(10 * SLOW_FIT_SECONDS, finish_margin=0.75)
+    study = optuna.create_study(direction="minimize")
+    for _ in range(2):
+        study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
+    study.optimize(objective, n_trials=2)
+    first, second = study.trials
+    assert first.state == TrialState.COMPLETE and len(first.user_attrs["fold_rmse"]) == CV
+    assert second.state == TrialState.PRUNED and second.user_attrs["pruned_by"] == "deadline"
+
+
 def test_a_fit_still_running_when_the_time_is_up_is_stopped(id_data):
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"stopping": STOPPING_SLOW})
