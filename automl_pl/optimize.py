@@ -32,6 +32,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from automl_pl.objective import TrialModelError
 from automl_pl.storage import DeadWorkerSweep
+from automl_pl.trial_attrs import SURPLUS, WORKER
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 CLAIMED = (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
@@ -102,7 +103,7 @@ def failed_in_a_row(study: optuna.Study) -> int:
     """
     count = 0
     for trial in reversed(study.get_trials(deepcopy=False)):
-        if trial.state == TrialState.FAIL and trial.user_attrs.get("surplus"):
+        if trial.state == TrialState.FAIL and trial.user_attrs.get(SURPLUS):
             continue
         if trial.state != TrialState.FAIL:
             break
@@ -124,11 +125,11 @@ class _WithinTotal:
         self.worker = worker_name()
 
     def __call__(self, trial: optuna.Trial) -> float:
-        trial.set_user_attr("worker", self.worker)
+        trial.set_user_attr(WORKER, self.worker)
         if self.n_trials is not None:
             before = sum(t.number < trial.number for t in trial.study.get_trials(deepcopy=False, states=CLAIMED))
             if before >= self.n_trials:
-                trial.set_user_attr("surplus", True)
+                trial.set_user_attr(SURPLUS, True)
                 raise SurplusTrialError(f"the study's {self.n_trials} trials were claimed by other workers first")
         return self.objective(trial)
 

@@ -1,0 +1,51 @@
+"""The names of what automl_pl records on trials and studies (Optuna user attributes), in one place.
+
+The dashboard, the report, a resumed study and other workers read these names from the storage:
+changing one changes the format of every study written from then on.
+"""
+
+from __future__ import annotations
+
+# ----------------------------------------------------------------------------------- per trial
+FOLD_RMSE = "fold_rmse"
+"""RMSE of each fold of the round the trial chose."""
+SUPERVISED_FOLD_RMSE = "supervised_fold_rmse"
+"""RMSE of each fold's teacher (no pseudo-labels)."""
+SUPERVISED_CV_RMSE = "supervised_cv_rmse"
+"""The teachers' CV RMSE: the trial's score without pseudo-labels, at no extra fit."""
+CV_RMSE_BY_ROUND = "cv_rmse_by_round"
+"""CV RMSE of the teachers (round 0) and of each round of students."""
+BEST_N_ROUNDS = "best_n_rounds"
+"""The round the trial chose: 0 when the teachers won."""
+N_PSEUDO_LABELED = "n_pseudo_labeled"
+"""Unlabelled rows pseudo-labelled per fold."""
+N_TREES = "n_trees"
+"""A booster's trees per fold (its best iteration when it stopped early)."""
+FIT_SECONDS = "fit_seconds"
+"""Seconds the trial's folds took."""
+FAIL_REASON = "fail_reason"
+"""Why a failed trial failed."""
+PRUNED_BY = "pruned_by"
+"""Why a pruned trial was pruned, when not by the pruner: one of the ``PRUNED_*`` values below."""
+DUPLICATE_OF = "duplicate_of"
+"""The trial that already evaluated a duplicate's configuration."""
+WORKER = "worker"
+"""``host:pid`` of the process that ran the trial."""
+SURPLUS = "surplus"
+"""Set on a trial that stepped aside because other workers had claimed the study's total."""
+
+# ------------------------------------------------------------------------ values of PRUNED_BY
+PRUNED_FOR_TIME = "deadline"
+"""Cut for time: its folds were not foreseen to end in the time left, or a fit was stopped."""
+PRUNED_BY_TEACHER_GATE = "teacher_gate"
+"""Its teachers trailed the best trial too far for pseudo-labels to catch up."""
+PRUNED_AS_DUPLICATE = "duplicate"
+"""Its configuration was already evaluated (see :mod:`automl_pl.duplicates`)."""
+PRUNED_AS_EXHAUSTED = "exhausted"
+"""Its family had stopped giving new models (see :mod:`automl_pl.duplicates`)."""
+
+# ----------------------------------------------------------------------------------- per study
+SETTINGS = "automl_pl"
+"""The study's data fingerprint, folds, seed, version, target and features."""
+ENSEMBLE = "ensemble"
+"""The trials of the final model and their weights."""
