@@ -20,6 +20,8 @@ import os
 import time
 from pathlib import Path
 
+from automl_pl.models._base import final_estimator
+
 FREE_FOR_A_THREAD = 0.75
 """A thread beyond the first needs this share of a core free; a little load elsewhere is tolerated."""
 
@@ -41,15 +43,7 @@ def use_threads(model, n_threads: int) -> None:
     A fold model fitted with two threads while the machine was idle would otherwise predict with
     two on a busy machine, where they collapse as in a fit.
     """
-    while True:
-        if hasattr(model, "teacher_") and hasattr(model, "estimator_"):  # a fitted PseudoLabelRegressor
-            model = model.estimator_
-        elif hasattr(model, "steps"):  # a Pipeline: its last step predicts
-            model = model.steps[-1][1]
-        elif type(model).__name__ == "FrozenEstimator":
-            model = model.estimator
-        else:
-            break
+    model = final_estimator(model)
     if hasattr(model, "set_predict_threads"):  # a fitted CatBoost model refuses set_params
         model.set_predict_threads(n_threads)
         return

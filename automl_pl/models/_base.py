@@ -98,3 +98,21 @@ class _DefaultsTrial:
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         value = self._defaults.get(name)
         return value if value in choices else choices[0]
+
+
+def final_estimator(model: Any) -> Any:
+    """The estimator that predicts inside ``model``: through fitted pseudo-labelling, pipeline and frozen wrappers."""
+    while True:
+        if hasattr(model, "teacher_") and hasattr(model, "estimator_"):  # a fitted PseudoLabelRegressor
+            model = model.estimator_
+        elif hasattr(model, "steps"):  # a Pipeline: its last step predicts
+            model = model.steps[-1][1]
+        elif type(model).__name__ == "FrozenEstimator":
+            model = model.estimator
+        else:
+            return model
+
+
+def tree_count(model: Any) -> int | None:
+    """How many trees a fitted booster predicts with (its best iteration when it stopped early), else ``None``."""
+    return getattr(final_estimator(model), "n_trees_", None)

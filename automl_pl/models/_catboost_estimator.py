@@ -5,9 +5,10 @@ Imported only when the family builds a model, so that automl_pl loads without Ca
 
 from __future__ import annotations
 
-from catboost import CatBoostRegressor
+from catboost import CatBoostRegressor, Pool
 
 from automl_pl.budget import check_fit_time, fit_deadline, fit_time_is_up
+from automl_pl.models._early_stopping import split_off_stopping_rows
 
 
 class _StopWhenTimeIsUp:
@@ -16,9 +17,17 @@ class _StopWhenTimeIsUp:
 
 
 class StoppableCatBoostRegressor(CatBoostRegressor):
-    """:class:`catboost.CatBoostRegressor` that raises :class:`~automl_pl.budget.OutOfTime` at the study's deadline."""
+    """:class:`catboost.CatBoostRegressor` that raises :class:`~automl_pl.budget.OutOfTime` at the study's deadline.
+
+    With ``early_stopping_rounds`` and no ``eval_set``, the fit holds out rows of its own to stop on
+    (see :mod:`automl_pl.models._early_stopping`); CatBoost keeps the model of its best iteration.
+    """
 
     def fit(self, X, y=None, sample_weight=None, **kwargs):  # sample_weight named: pipelines look for it
+        if self.get_param("early_stopping_rounds") and kwargs.get("eval_set") is None:
+            (X, y, sample_weight), (X_stop, y_stop, w_stop) = split_off_stopping_rows(
+                X, y, sample_weight, random_state=self.get_param("random_seed"))
+            kwargs["eval_set"] = Pool(X_stop, y_stop, weight=w_stop, cat_features=self.get_param("cat_features"))
         if fit_deadline() is None:
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _StopWhenTimeIsUp()]
@@ -26,6 +35,11 @@ class StoppableCatBoostRegressor(CatBoostRegressor):
         if self.tree_count_ < self.get_param("iterations"):
             check_fit_time()
         return self
+
+    @property
+    def n_trees_(self) -> int:
+        """Trees the model predicts with: up to the best iteration when it stopped early."""
+        return self.tree_count_
 
     def set_predict_threads(self, n_threads: int) -> None:
         """Threads for the next predictions (a fitted CatBoost model refuses ``set_params``)."""

@@ -1,13 +1,15 @@
-"""LightGBM's scikit-learn regressor, stopped by a training callback when the study's time runs out.
+"""LightGBM's scikit-learn regressor, stopped early on rows of its own fit and when the study's time runs out.
 
 Imported only when the family builds a model, so that automl_pl loads without LightGBM.
 """
 
 from __future__ import annotations
 
+import lightgbm
 from lightgbm import LGBMRegressor
 
 from automl_pl.budget import check_fit_time, fit_deadline
+from automl_pl.models._early_stopping import split_off_stopping_rows
 
 
 def _stop_when_time_is_up(env) -> None:
@@ -15,9 +17,25 @@ def _stop_when_time_is_up(env) -> None:
 
 
 class StoppableLGBMRegressor(LGBMRegressor):
-    """:class:`lightgbm.LGBMRegressor` that raises :class:`~automl_pl.budget.OutOfTime` at the study's deadline."""
+    """:class:`lightgbm.LGBMRegressor` that raises :class:`~automl_pl.budget.OutOfTime` at the study's deadline.
+
+    With LightGBM's ``early_stopping_round`` set and no ``eval_set`` given, the fit holds out rows
+    of its own to stop on (see :mod:`automl_pl.models._early_stopping`); the model keeps its best iteration.
+    """
 
     def fit(self, X, y, sample_weight=None, **kwargs):
+        callbacks = list(kwargs.pop("callbacks", None) or [])
         if fit_deadline() is not None:
-            kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _stop_when_time_is_up]
-        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+            callbacks.append(_stop_when_time_is_up)
+        rounds = self.get_params().get("early_stopping_round")
+        if rounds and "eval_set" not in kwargs and "eval_X" not in kwargs:
+            (X, y, sample_weight), (X_stop, y_stop, w_stop) = split_off_stopping_rows(
+                X, y, sample_weight, random_state=self.random_state)
+            kwargs.update(eval_X=(X_stop,), eval_y=(y_stop,), eval_sample_weight=None if w_stop is None else [w_stop])
+            callbacks.append(lightgbm.early_stopping(rounds, first_metric_only=True, verbose=False))
+        return super().fit(X, y, sample_weight=sample_weight, callbacks=callbacks or None, **kwargs)
+
+    @property
+    def n_trees_(self) -> int:
+        """Trees the model predicts with: the best iteration when it stopped early."""
+        return self.best_iteration_ or self.booster_.current_iteration()

@@ -52,6 +52,8 @@ def _fit_in_chunks(estimator, size_param: str, fit, X, y, sample_weight):
                     raise OutOfTime("the time budget runs out before the fit's next step would end")
             estimator.set_params(**{size_param: size, "warm_start": bool(done) or warm_start})
             fit(X, y, sample_weight=sample_weight)
+            if getattr(estimator, "n_iter_", size) < size:  # histogram boosting stopped early: it is done
+                break
             done = size
     finally:
         estimator.set_params(**{size_param: total, "warm_start": warm_start})
@@ -83,6 +85,11 @@ class StoppableHistGradientBoostingRegressor(HistGradientBoostingRegressor):
         if fit_deadline() is None:
             return super().fit(X, y, sample_weight=sample_weight)
         return _fit_in_chunks(self, "max_iter", super().fit, X, y, sample_weight)
+
+    @property
+    def n_trees_(self) -> int:
+        """Boosting iterations fitted (with early stopping, up to the stop)."""
+        return self.n_iter_
 
 
 class StoppableGradientBoostingRegressor(GradientBoostingRegressor):
