@@ -89,7 +89,7 @@ def _tune(spec: StudySpec, X: pd.DataFrame, y: pd.Series, X_unlabeled: pd.DataFr
         cv_repeats=spec.cv_repeats, storage=spec.storage, heartbeat_seconds=spec.heartbeat_seconds,
         study_name=spec.study_name,
         random_state=spec.seed, n_jobs=n_jobs, fixed_params=spec.fixed_params, show_progress_bar=show_progress_bar,
-        worker=worker, ensemble=spec.ensemble, bagging=spec.bagging,
+        worker=worker, ensemble=spec.ensemble, bagging=spec.bagging, stacking=spec.stacking,
     )
 
 

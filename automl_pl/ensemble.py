@@ -76,7 +76,10 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         Cloned and fitted by ``fit``; never fitted themselves. Wrap one already fitted in
         :class:`sklearn.frozen.FrozenEstimator` to use it as it is.
     weights : list of float
-        One non-negative weight per estimator; they are normalised to sum to 1.
+        One non-negative weight per estimator.
+    normalize : bool, default=True
+        Whether the weights are scaled to sum to 1 (a weighted mean); ``False`` uses them as given
+        (a stack layer's weights, see :mod:`automl_pl.stacking`).
     rows : list of int arrays or None, default=None
         Per estimator, the positions of the rows of ``fit``'s data it is fitted on (a
         cross-validation fold's training rows, say); ``None`` fits each on all rows.
@@ -86,14 +89,15 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
     estimators_ : list of regressors
         The fitted clones.
     weights_ : ndarray
-        The normalised weights.
+        The weights used: normalised unless ``normalize=False``.
     """
 
     def __init__(self, estimators: Sequence[object], *, weights: Sequence[float],
-                 rows: Sequence[np.ndarray] | None = None) -> None:
+                 rows: Sequence[np.ndarray] | None = None, normalize: bool = True) -> None:
         self.estimators = estimators
         self.weights = weights
         self.rows = rows
+        self.normalize = normalize
 
     def fit(self, X, y, **fit_params) -> EnsembleRegressor:
         """Fit a clone of every estimator on its rows of ``(X, y)``; ``fit_params`` (``X_unlabeled``, say) go to each."""
@@ -104,7 +108,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         if len(rows) != len(self.estimators):
             raise ValueError(f"rows must hold one array of row positions per estimator; got {len(rows)} for "
                              f"{len(self.estimators)} estimators")
-        self.weights_ = weights / weights.sum()
+        self.weights_ = weights / weights.sum() if self.normalize else weights
         y = np.asarray(y)
         self.estimators_ = [clone(e).fit(X, y, **fit_params) if r is None else
                             clone(e).fit(_safe_indexing(X, r), y[r], **fit_params)

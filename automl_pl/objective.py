@@ -21,11 +21,27 @@ from threadpoolctl import ThreadpoolController
 
 from automl_pl.budget import OutOfTime, TimeBudget
 from automl_pl.data import FeatureSchema
+from automl_pl.duplicates import skip_if_seen
 from automl_pl.fold_models import KeptFoldModels
 from automl_pl.models import ModelFamily, build_model
-from automl_pl.models._base import starting_params
+from automl_pl.models._base import starting_params, tree_count
+from automl_pl.pool_guard import pool_sample
 from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor, n_pseudo_labeled
 from automl_pl.threads import ModelThreads
+from automl_pl.trial_attrs import (
+    BEST_N_ROUNDS,
+    CV_RMSE_BY_ROUND,
+    FAIL_REASON,
+    FIT_SECONDS,
+    FOLD_RMSE,
+    N_PSEUDO_LABELED,
+    N_TREES,
+    PRUNED_BY,
+    PRUNED_BY_TEACHER_GATE,
+    PRUNED_FOR_TIME,
+    SUPERVISED_CV_RMSE,
+    SUPERVISED_FOLD_RMSE,
+)
 
 SAMPLE_RATE_STEPS = (0.05, 0.01, 0.005, 0.001)
 """Candidate grids of the ``sample_rate`` dimension, coarsest first; the coarsest giving
@@ -116,6 +132,9 @@ class PseudoLabelObjective:
             near the end does not leave the rest of the budget idle.
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
             without the grid so any value in [0, 1] is exact.
+        keep_fold_models: offer each completed trial's fold models to ``fold_models``.
+        skip_repeats: prune, before any fit, a draw whose configuration was already evaluated or
+            whose family is exhausted (see :mod:`automl_pl.duplicates`).
 
     The teachers (round 0, no pseudo-labels) and every round of self-training are
     scored on every fold; the trial's value is ``sqrt(mean fold MSE)`` of the round
@@ -125,7 +144,10 @@ class PseudoLabelObjective:
     value is reported, so a pruner can stop a poor trial early. User attributes recorded per trial:
     ``supervised_cv_rmse`` (the teachers' score, which costs no extra fit),
     ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
-    ``n_pseudo_labeled`` and ``fit_seconds``; a failing model leaves ``fail_reason``.
+    ``n_pseudo_labeled``, ``fit_seconds`` and, for boosters, ``n_trees`` (per fold, the chosen
+    round's trees: the best iteration when they stopped early); a failing model leaves ``fail_reason``.
+    A draw whose configuration was already evaluated, or whose family has stopped giving new
+    models, is pruned before any fit (see :mod:`automl_pl.duplicates`).
     With ``keep_fold_models``, the fold models of the chosen round are offered to
     ``fold_models``, which keeps the best trials' for the final model (see :mod:`automl_pl.fold_models`).
     """
@@ -144,6 +166,7 @@ class PseudoLabelObjective:
         budget: TimeBudget | None = None,
         fixed_params: Mapping[str, Any] | None = None,
         keep_fold_models: bool = True,
+        skip_repeats: bool = True,
     ) -> None:
         self.X = X
         self.y = y
@@ -156,12 +179,19 @@ class PseudoLabelObjective:
         self._thread_pools = ThreadpoolController()  # made once: threadpool_limits() would scan the libraries per fold
         self.budget = budget if budget is not None else TimeBudget.unlimited()
         self.fixed_params = dict(fixed_params or {})
+        self.skip_repeats = skip_repeats
         self.skipped = 0
         """Trials in a row stopped for time while a quicker family was foreseen to fit."""
         self.out_of_fold: dict[int, np.ndarray] = {}
         """Per completed trial of this process (by number): each labelled row's prediction by the
         model of the round the trial chose, fitted without that row's fold (with repeated K-folds,
         the mean over the repeats). Ensembles are built from these."""
+        self.pool_rows = (None if X_unlabeled is None or len(X_unlabeled) == 0 else
+                          X_unlabeled.iloc[pool_sample(len(X_unlabeled), random_state=random_state)])
+        """A fixed sample of the unlabelled rows that every completed trial's fold models predict."""
+        self.on_pool: dict[int, np.ndarray] = {}
+        """Per completed trial of this process: the mean prediction of its chosen round's fold models
+        for each row of ``pool_rows``, which the ensemble's guard compares (see :mod:`automl_pl.pool_guard`)."""
         self.times_validated = np.bincount(np.concatenate([valid for _, valid in folds]), minlength=len(y))
         """How many folds hold each labelled row out: once per K-fold."""
         self.fold_models = KeptFoldModels() if keep_fold_models else None
@@ -186,6 +216,11 @@ class PseudoLabelObjective:
         """Draw the family, its parameters and the pseudo-label settings into ``trial``."""
         family = self.families[trial.suggest_categorical("model", list(self.families))]
         family.suggest(trial, len(self.folds[0][0]))
+        for name, value in self.fixed_params.items():
+            if name.startswith(family.prefix) and name not in trial.params:
+                # A parameter the family does not draw on these data (a booster's tree count, which
+                # stops early on enough rows) is still the user's to fix: recorded, and used as given.
+                trial.suggest_categorical(name, [value])
         if "sample_rate" in self.fixed_params:
             sample_rate = trial.suggest_float("sample_rate", 0.0, 1.0)
         else:
@@ -199,8 +234,12 @@ class PseudoLabelObjective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         family = self.suggest(trial)
+        if self.skip_repeats:
+            may_choose = [self.fixed_params["model"]] if "model" in self.fixed_params else list(self.families)
+            skip_if_seen(trial, family.name, may_choose)
         round_mse: list[list[float]] = [[]]  # [round][fold]; round 0 is the teachers, without pseudo-labels
         round_oof = [np.zeros(len(self.y))]  # [round][labelled row]: the sums of the out-of-fold predictions
+        round_pool = [0.0]  # [round]: the sums of the fold models' predictions for pool_rows
         first = 0  # the first round the trial may choose: 1 when the user fixed a sample_rate
         fold_models: list[list[Any]] = []  # [fold][round]: the fitted teacher and students
         n_pseudo = 0
@@ -225,7 +264,7 @@ class PseudoLabelObjective:
                     round_mse[0].append(_mse(y_valid, _store(round_oof[0], valid_rows, teacher.predict(X_valid))))
                     if model.sample_rate > 0 and self._teacher_cannot_win(trial, round_mse[0], step):
                         self._record(trial, round_mse[:1], 0, time.perf_counter() - started)
-                        trial.set_user_attr("pruned_by", "teacher_gate")
+                        trial.set_user_attr(PRUNED_BY, PRUNED_BY_TEACHER_GATE)
                         raise optuna.TrialPruned(f"teacher gate after fold {step}: the teachers trail the best trial "
                                                  f"by more than {MAX_PSEUDO_GAIN:.0%}")
                     model.fit(X_train, y_train, X_unlabeled=self.X_unlabeled, teacher=teacher)
@@ -235,7 +274,11 @@ class PseudoLabelObjective:
                     if r == len(round_mse):
                         round_mse.append([])
                         round_oof.append(np.zeros(len(self.y)))
+                        round_pool.append(0.0)
                     round_mse[r].append(_mse(y_valid, _store(round_oof[r], valid_rows, student.predict(X_valid))))
+                if self.pool_rows is not None:
+                    for r, fitted in enumerate(fold_models[-1]):
+                        round_pool[r] = round_pool[r] + np.asarray(fitted.predict(self.pool_rows), dtype="float64")
                 first = 1 if "sample_rate" in self.fixed_params and len(round_mse) > 1 else 0
                 fold_seconds.append(time.perf_counter() - fold_started)
                 self.budget.time_fold(family, fold_seconds[-1], fitted_rows, work)
@@ -250,7 +293,7 @@ class PseudoLabelObjective:
                 raise
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
                 reason = f"{family.name} failed in fold {step}: {type(exc).__name__}: {exc}"
-                trial.set_user_attr("fail_reason", reason[:2000])
+                trial.set_user_attr(FAIL_REASON, reason[:2000])
                 raise TrialModelError(reason) from exc
             by_round = [math.sqrt(np.mean(m)) for m in round_mse]
             trial.report(min(by_round[first:]), step)
@@ -261,6 +304,11 @@ class PseudoLabelObjective:
         best = _best_round(round_mse, first)
         self.out_of_fold[trial.number] = np.divide(round_oof[best], self.times_validated, where=self.times_validated > 0,
                                                    out=np.full(len(self.y), np.nan))  # NaN: a row no fold held out
+        if self.pool_rows is not None:
+            self.on_pool[trial.number] = round_pool[best] / len(fold_models)
+        trees = [tree_count(models[best]) for models in fold_models]
+        if any(n is not None for n in trees):  # a booster's trees per fold (its best iteration when it stopped early)
+            trial.set_user_attr(N_TREES, trees)
         if self.fold_models is not None:
             self.fold_models.offer(trial.number, value, [models[best] for models in fold_models])
         return value
@@ -313,8 +361,8 @@ class PseudoLabelObjective:
         if round_mse:  # the folds already fitted still count, in the record and in fit_seconds
             self._record(trial, round_mse, n_pseudo, seconds, first=min(first, len(round_mse) - 1))
         else:  # the time of a fold that was cut counts too
-            trial.set_user_attr("fit_seconds", round(seconds, 3))
-        trial.set_user_attr("pruned_by", "deadline")
+            trial.set_user_attr(FIT_SECONDS, round(seconds, 3))
+        trial.set_user_attr(PRUNED_BY, PRUNED_FOR_TIME)
         self.skipped += 1
         quick, quick_seconds = self.budget.quickest_trial(self.families, rows=len(self.folds[0][0]),
                                                           n_folds=len(self.folds), work=self._default_work)
@@ -346,13 +394,13 @@ class PseudoLabelObjective:
         teacher_mse = round_mse[0]
         by_round = [math.sqrt(np.mean(m)) for m in round_mse]
         best = _best_round(round_mse, first)
-        trial.set_user_attr("fold_rmse", [round(math.sqrt(m), 6) for m in round_mse[best]])
-        trial.set_user_attr("supervised_fold_rmse", [round(math.sqrt(m), 6) for m in teacher_mse])
-        trial.set_user_attr("supervised_cv_rmse", math.sqrt(np.mean(teacher_mse)))
-        trial.set_user_attr("cv_rmse_by_round", [round(v, 6) for v in by_round])
-        trial.set_user_attr("best_n_rounds", best)
-        trial.set_user_attr("n_pseudo_labeled", n_pseudo)
-        trial.set_user_attr("fit_seconds", round(seconds, 3))
+        trial.set_user_attr(FOLD_RMSE, [round(math.sqrt(m), 6) for m in round_mse[best]])
+        trial.set_user_attr(SUPERVISED_FOLD_RMSE, [round(math.sqrt(m), 6) for m in teacher_mse])
+        trial.set_user_attr(SUPERVISED_CV_RMSE, math.sqrt(np.mean(teacher_mse)))
+        trial.set_user_attr(CV_RMSE_BY_ROUND, [round(v, 6) for v in by_round])
+        trial.set_user_attr(BEST_N_ROUNDS, best)
+        trial.set_user_attr(N_PSEUDO_LABELED, n_pseudo)
+        trial.set_user_attr(FIT_SECONDS, round(seconds, 3))
         return by_round[best]
 
 

@@ -1,6 +1,7 @@
 """Insight from a study alone: gather small NamedTuples from its trials, then draw them with plotly.
 
-The gathering functions (``gather_trials``, ``sample_rate_curves``, ``family_summaries``)
+The gathering functions (``gather_trials``, ``sample_rate_curves``, ``family_summaries``,
+``final_combination``)
 are what the tests check; the ``plot_*`` functions only draw; :func:`write_report` puts
 every figure on one self-contained HTML page. Reads a finished or running study, nothing else.
 """
@@ -21,6 +22,7 @@ import optuna
 from optuna.trial import TrialState
 
 from automl_pl._files import write_atomically
+from automl_pl.trial_attrs import CV_RMSE_BY_ROUND, ENSEMBLE, SUPERVISED_CV_RMSE
 
 if TYPE_CHECKING:  # plotly is imported where a figure is drawn
     import plotly.graph_objects as go
@@ -48,6 +50,31 @@ class FamilySummary(NamedTuple):
     median_gain_percent: float | None  # median of (pseudo / supervised - 1) over trials with sample_rate > 0
 
 
+class FinalCombination(NamedTuple):
+    """How the study's final model combines its trials, and what the choice was worth on held-out folds."""
+
+    kind: str  # "mean" (weights summing to 1) or "stack"
+    trials: list[int]
+    weights: list[float]
+    mean_held_out_rmse: float | None
+    stack_held_out_rmse: float | None
+    strayed: list[int]  # trials left out: their predictions stray on the unlabelled rows
+
+
+def final_combination(study: optuna.Study) -> FinalCombination | None:
+    """The combination ``tune`` recorded for the study's best trial, or ``None`` (none recorded, or stale)."""
+    recorded = study.user_attrs.get(ENSEMBLE)
+    try:
+        best = study.best_trial.number
+    except ValueError:
+        return None
+    if not isinstance(recorded, dict) or recorded.get("best_trial") != best:
+        return None
+    return FinalCombination(recorded.get("kind", "mean"), list(recorded.get("trials", [])),
+                            list(recorded.get("weights", [])), recorded.get("mean_held_out_rmse"),
+                            recorded.get("stack_held_out_rmse"), list(recorded.get("strayed", [])))
+
+
 def gather_trials(study: optuna.Study) -> list[TrialPoint]:
     """The study's completed trials with the parameters and scores the plots need."""
     points = []
@@ -60,7 +87,7 @@ def gather_trials(study: optuna.Study) -> list[TrialPoint]:
             sample_rate=float(trial.params.get("sample_rate", 0.0)),
             selection=trial.params.get("selection", "none") if trial.params.get("sample_rate", 0.0) > 0 else "none",
             value=_pseudo_labelled_value(trial),
-            supervised=trial.user_attrs.get("supervised_cv_rmse"),
+            supervised=trial.user_attrs.get(SUPERVISED_CV_RMSE),
         ))
     return points
 
@@ -186,7 +213,7 @@ def _summary_table(study: optuna.Study, points: Sequence[TrialPoint]) -> str:
         f"<td>{s.best_sample_rate:g}</td><td>{'' if s.median_gain_percent is None else f'{s.median_gain_percent:+.2f}%'}</td></tr>"
         for s in family_summaries(points)
     )
-    supervised = best.user_attrs.get("supervised_cv_rmse")
+    supervised = best.user_attrs.get(SUPERVISED_CV_RMSE)
     return (
         f"<p>{', '.join(f'{n} {state}' for state, n in sorted(states.items()))}. Best trial #{best.number}: "
         f"<b>{html.escape(str(best.params.get('model')))}</b>, sample rate {best.params.get('sample_rate', 0):g}, "
@@ -194,7 +221,24 @@ def _summary_table(study: optuna.Study, points: Sequence[TrialPoint]) -> str:
         + (f" (supervised, same trial: {supervised:.6g})" if supervised is not None else "") + ".</p>"
         "<table><tr><th>family</th><th>trials</th><th>best CV RMSE</th><th>trial</th><th>its sample rate</th>"
         f"<th>median change from pseudo-labels</th></tr>{rows}</table>"
-    )
+    ) + _combination_line(final_combination(study))
+
+
+def _combination_line(combination: FinalCombination | None) -> str:
+    """A paragraph on how the final model combines its trials, or nothing."""
+    if combination is None:
+        return ""
+    weights = ", ".join(f"#{n} {w:.2f}" for n, w in zip(combination.trials, combination.weights))
+    what = ("a stack layer over" if combination.kind == "stack" else
+            "a weighted mean of" if len(combination.trials) > 1 else "the best trial alone:")
+    scores = ""
+    if combination.mean_held_out_rmse is not None and combination.stack_held_out_rmse is not None:
+        scores = (f" On held-out folds: weighted mean {combination.mean_held_out_rmse:.6g}, "
+                  f"stack {combination.stack_held_out_rmse:.6g}.")
+    if combination.strayed:
+        scores += (" Left out, their predictions stray on the unlabelled rows: "
+                   + ", ".join(f"#{n}" for n in combination.strayed) + ".")
+    return f"<p>Final model: {what} {html.escape(weights)}.{scores}</p>"
 
 
 _PAGE = """<!DOCTYPE html>
@@ -217,7 +261,7 @@ def _pseudo_labelled_value(trial: optuna.trial.FrozenTrial) -> float:
     A trial's value is the best of its teachers (round 0) and its students; the figures about
     pseudo-labelling compare students against teachers, so they take the students' best.
     """
-    by_round = trial.user_attrs.get("cv_rmse_by_round") or []
+    by_round = trial.user_attrs.get(CV_RMSE_BY_ROUND) or []
     if trial.params.get("sample_rate", 0.0) > 0 and len(by_round) > 1:
         return float(min(by_round[1:]))
     return float(trial.value)

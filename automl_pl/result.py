@@ -21,6 +21,7 @@ from automl_pl.ensemble import EnsembleRegressor
 from automl_pl.models import get_family
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, pseudo_label_settings, refit_settings
 from automl_pl.pseudo_label import n_pseudo_labeled
+from automl_pl.trial_attrs import BEST_N_ROUNDS, ENSEMBLE, SUPERVISED_CV_RMSE
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,23 @@ class TuneResult:
 
         The weights were chosen on the same predictions, so it is an optimistic estimate.
         """
-        recorded = self.study.user_attrs.get("ensemble")
-        return recorded.get("cv_rmse") if isinstance(recorded, dict) and len(self.members_) > 1 else None
+        recorded = self.study.user_attrs.get(ENSEMBLE)
+        combined = len(self.members_) > 1 or self.combination == "stack"
+        return recorded.get("cv_rmse") if isinstance(recorded, dict) and combined else None
+
+    @property
+    def combination(self) -> str:
+        """How the final model combines its trials: ``"mean"`` (weights summing to 1; one trial alone
+        is a mean of one) or ``"stack"`` (a stack layer's weights, see :mod:`automl_pl.stacking`)."""
+        recorded = self.study.user_attrs.get(ENSEMBLE)
+        if isinstance(recorded, dict) and recorded.get("best_trial") == self.best_trial.number:
+            return recorded.get("kind", "mean")
+        return "mean"
 
     @property
     def supervised_cv_rmse(self) -> float | None:
         """The same trial's teachers' CV RMSE: the score without pseudo-labels."""
-        return self.best_trial.user_attrs.get("supervised_cv_rmse")
+        return self.best_trial.user_attrs.get(SUPERVISED_CV_RMSE)
 
     def export(self, path: str | os.PathLike, *, ignored_columns: Sequence[str] = ()) -> Path:
         """Write the final model to the directory ``path`` (see :mod:`automl_pl.artifact`).
@@ -109,6 +120,7 @@ class TuneResult:
             "cv_rmse": self.cv_rmse,
             "supervised_cv_rmse": self.supervised_cv_rmse,
             "ensemble_cv_rmse": self.ensemble_cv_rmse,
+            "combination": self.combination,
             "target": self.data.target_name,
             "rows": {
                 "labeled": len(self.data.X),
@@ -129,7 +141,7 @@ class TuneResult:
         return {
             "family": trial.params["model"],
             "params": {k: v for k, v in trial.params.items() if k != "model"},
-            **refit_settings(trial.params, trial.user_attrs.get("best_n_rounds")),  # as fitted
+            **refit_settings(trial.params, trial.user_attrs.get(BEST_N_ROUNDS)),  # as fitted
             "trial_number": trial.number,
             "fold": fold,
             "cv_rmse": trial.value,
@@ -143,7 +155,7 @@ class TuneResult:
         trial = self.best_trial
         params = ", ".join(f"{k}={_short(v)}" for k, v in trial.params.items() if k not in ("model", *PSEUDO_LABEL_PARAMS))
         settings = pseudo_label_settings(trial.params)
-        rounds = trial.user_attrs.get("best_n_rounds", settings["n_rounds"])
+        rounds = trial.user_attrs.get(BEST_N_ROUNDS, settings["n_rounds"])
         pseudo = f"sample_rate={settings['sample_rate']:g}"
         if settings["sample_rate"] > 0 and rounds == 0:
             pseudo += " tried and turned down: its teachers scored better without pseudo-labels"
@@ -160,11 +172,22 @@ class TuneResult:
             gain = 100 * (self.cv_rmse / self.supervised_cv_rmse - 1)
             lines.append(f"  supervised CV RMSE {self.supervised_cv_rmse:.6g}  (same trial without pseudo-labels; {gain:+.1f}%)")
         lines.append(f"  parameters: {params}")
-        if len(self.members_) > 1:
+        if self.ensemble_cv_rmse is not None:
             trials = self.study.get_trials(deepcopy=False)
             mix = ", ".join(f"#{n} {trials[n].params['model']} {w:.2f}" for n, w in self.members_.items())
-            lines.append(f"ensemble of {len(self.members_)} trials ({mix})")
+            what = "stack layer over" if self.combination == "stack" else "ensemble of"
+            lines.append(f"{what} {len(self.members_)} trial{'s' * (len(self.members_) > 1)} ({mix})")
             lines.append(f"  out-of-fold RMSE   {self.ensemble_cv_rmse:.6g}  (weights chosen on it: optimistic)")
+            recorded = self.study.user_attrs[ENSEMBLE]
+            if recorded.get("stack_held_out_rmse") is not None:
+                lines.append(f"  on held-out folds: weighted mean {recorded['mean_held_out_rmse']:.6g}, "
+                             f"stack {recorded['stack_held_out_rmse']:.6g}")
+        recorded = self.study.user_attrs.get(ENSEMBLE)
+        strayed = recorded.get("strayed", []) if isinstance(recorded, dict) else []
+        if strayed:
+            trials = self.study.get_trials(deepcopy=False)
+            names = ", ".join(f"#{n} {trials[n].params['model']}" for n in strayed)
+            lines.append(f"left out of the final model, their predictions stray on the unlabelled rows: {names}")
         if self.best_estimator_ is not None:
             models = self.best_estimator_.estimators_
             kept = sum(isinstance(m, FrozenEstimator) for m in models)

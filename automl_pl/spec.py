@@ -24,6 +24,7 @@ A spec has three tables::
     models = ["lightgbm", "xgboost"]   # default: every installed family
     fixed_params = { sample_rate = 0.0 }   # optional: dimensions held at a value
     ensemble = true              # use an ensemble of the best trials when it scores better
+    stacking = true              # ... or a stack layer over them, when it wins on held-out rows
     bagging = true               # final model: the mean of the fold models (false: refit on all rows)
 
     [export]
@@ -54,7 +55,7 @@ class SpecError(ValueError):
 _KEYS = {
     "data": {"labeled", "unlabeled", "target", "drop", "dataset", "labeled_fraction"},
     "study": {"name", "storage", "heartbeat_seconds", "n_trials", "timeout", "cv", "cv_repeats", "seed", "models", "fixed_params", "ensemble",
-              "bagging"},
+              "bagging", "stacking"},
     "export": {"dir"},
 }
 
@@ -82,6 +83,7 @@ class StudySpec:
     fixed_params: dict[str, Any] | None = None
     ensemble: bool = True
     bagging: bool = True
+    stacking: bool = True
     export_dir: Path | None = None
 
 
@@ -169,6 +171,7 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
         fixed_params=fixed_params,
         ensemble=get(study, "ensemble", bool, True),
         bagging=get(study, "bagging", bool, True),
+        stacking=get(study, "stacking", bool, True),
         export_dir=None if export_dir is None else (here / export_dir).resolve(),
     )
 

@@ -4,35 +4,27 @@
 * each supervised trial that becomes the best is tried again with pseudo-labels;
 * with a time budget, time is kept for the best trial's fold models to be refitted,
   when they were not kept from its cross-validation (see :mod:`automl_pl.fold_models`);
-* after the trials, an ensemble of the best trials is chosen for the refit, if it scores better.
 
-The first is done once when the study is created; the next two are Optuna study callbacks;
-the ensemble is recorded as the study's user attribute ``ensemble``.
+The first is done once when the study is created; the next two are Optuna study callbacks.
+What happens after the trials (ensemble, stack, refit) is :mod:`automl_pl.final_model`'s.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import TrialState
 
-from automl_pl.ensemble import select_weights
-from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels, is_twin
+from automl_pl.final_model import REFIT_MARGIN, refit_seconds
 from automl_pl.models._base import starting_params
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, PseudoLabelObjective
 
 TUTORIAL_SAMPLE_RATE = 0.3
-REFIT_MARGIN = 1.25
 ENSEMBLE_REFITS = 1.5
 """With an ensemble, the time kept for refits is this many refits of the best trial; the
 members are chosen so that their refits together fit in what is left."""
-ENSEMBLE_CANDIDATES = KEPT_TRIALS
-"""The best trials by CV RMSE that may join an ensemble, twins left out: as many as keep their fold models."""
-ENSEMBLE_ATTR = "ensemble"
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
 SECOND_FAMILIES = ("catboost",)
@@ -107,74 +99,6 @@ class KeepTimeForTheRefit:
         except ValueError:  # no completed trial yet
             return
         self.objective.budget.reserve(REFIT_MARGIN * self.refits * seconds)
-
-
-def refit_seconds(trial: FrozenTrial, kept: KeptFoldModels | None, *, folds: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
-    """About how long making ``trial``'s final model takes, given the study's ``folds``.
-
-    With fold models (``kept`` not ``None``): nothing when its fold models are kept; else
-    refitting them, which takes about as long as its cross-validation did (its ``fit_seconds``).
-    Without (``kept is None``): one fit on all rows, a fold's share of ``fit_seconds`` scaled
-    from the fold's training rows to all rows.
-    """
-    seconds = trial.user_attrs.get("fit_seconds", 0.0)
-    if kept is None:
-        train_rows, valid_rows = folds[0]
-        return seconds / len(folds) * (len(train_rows) + len(valid_rows)) / len(train_rows)
-    return 0.0 if trial.number in kept else seconds
-
-
-def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], y: np.ndarray, *,
-                    kept: KeptFoldModels | None, folds: Sequence[tuple[np.ndarray, np.ndarray]],
-                    seconds_left: float | None) -> dict[int, float]:
-    """Choose the trials of the final model and their weights; record them in the study; return ``{trial number: weight}``.
-
-    The candidates are the ``ENSEMBLE_CANDIDATES`` best completed trials with out-of-fold
-    predictions in ``out_of_fold`` (those of this process), but only the best of twins
-    (:func:`automl_pl.fold_models.is_twin`: a study that keeps re-drawing one model would
-    otherwise leave the ensemble nothing else to mix), weighted by
-    :func:`automl_pl.ensemble.select_weights` so that the refits they need (see
-    :func:`refit_seconds`) fit in ``seconds_left`` (with ``REFIT_MARGIN``). The study's best trial
-    alone is the answer when it has no out-of-fold predictions here (a resumed study) or when
-    no mix scores better out of fold.
-    """
-    best = study.best_trial
-    candidates: list[FrozenTrial] = []
-    for trial in sorted((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                         if t.number in out_of_fold), key=lambda t: t.value):
-        if len(candidates) == ENSEMBLE_CANDIDATES:
-            break
-        if not any(is_twin(c.value, trial.value) for c in candidates):
-            candidates.append(trial)
-    members, score = {best.number: 1.0}, best.value
-    if best.number in out_of_fold and len(candidates) > 1:
-        predictions = np.column_stack([out_of_fold[t.number] for t in candidates])
-        costs = [refit_seconds(t, kept, folds=folds) for t in candidates]
-        budget = None if seconds_left is None else max(seconds_left / REFIT_MARGIN,
-                                                           refit_seconds(best, kept, folds=folds))
-        weights = select_weights(predictions, y, costs=costs, budget=budget)
-        if np.count_nonzero(weights) > 1:
-            members = {t.number: float(w) for t, w in zip(candidates, weights) if w > 0}
-            score = math.sqrt(float(np.mean((predictions @ weights - y) ** 2)))
-    study.set_user_attr(ENSEMBLE_ATTR, {"best_trial": best.number, "trials": list(members),
-                                        "weights": list(members.values()), "cv_rmse": score})
-    return members
-
-
-def recorded_ensemble(study: optuna.Study) -> dict[int, float]:
-    """The study's recorded ensemble as ``{trial number: weight}``, or its best trial alone.
-
-    A record made before the study found a new best trial (more trials since) is stale and ignored.
-    """
-    best = study.best_trial
-    recorded = study.user_attrs.get(ENSEMBLE_ATTR)
-    if not isinstance(recorded, dict) or recorded.get("best_trial") != best.number:
-        return {best.number: 1.0}
-    numbers = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
-    members = dict(zip(recorded.get("trials", []), recorded.get("weights", [])))
-    if not members or not set(members) <= numbers:
-        return {best.number: 1.0}
-    return members
 
 
 class PseudoLabelTheBest:

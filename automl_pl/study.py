@@ -18,31 +18,22 @@ import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
-from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
 from automl_pl._version import __version__
 from automl_pl.budget import TimeBudget
 from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
-from automl_pl.ensemble import EnsembleRegressor
-from automl_pl.fold_models import KeptFoldModels
-from automl_pl.models import ModelFamily, get_family, resolve_families
-from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective, make_estimator
+from automl_pl.final_model import check_refittable, fit_final_model, record_ensemble
+from automl_pl.models import ModelFamily, resolve_families
+from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective
 from automl_pl.optimize import run_trials
 from automl_pl.pseudo_label import SELECTIONS
 from automl_pl.result import PreparedData, TuneResult
-from automl_pl.steering import (
-    ENSEMBLE_ATTR,
-    ENSEMBLE_REFITS,
-    KeepTimeForTheRefit,
-    PseudoLabelTheBest,
-    enqueue_starting_trials,
-    record_ensemble,
-    recorded_ensemble,
-)
+from automl_pl.steering import ENSEMBLE_REFITS, KeepTimeForTheRefit, PseudoLabelTheBest, enqueue_starting_trials
 from automl_pl.storage import HEARTBEAT_SECONDS, has_heartbeat, is_sqlite, open_storage, redact_url
 from automl_pl.threads import ModelThreads, usable_cores
+from automl_pl.trial_attrs import ENSEMBLE, PRUNED_BY, PRUNED_FOR_TIME, SETTINGS
 
 FEW_COMPLETE_TRIALS = 2
 """A study whose trials were stopped for time with no more than this many complete warns that the
@@ -78,6 +69,7 @@ def tune(
     heartbeat_seconds: int = HEARTBEAT_SECONDS,
     ensemble: bool = True,
     bagging: bool = True,
+    stacking: bool = True,
 ) -> TuneResult:
     """Tune model family, hyperparameters and pseudo-label settings jointly; make the best trial's final model.
 
@@ -124,6 +116,9 @@ def tune(
             The members are chosen among this call's completed trials, so that any refits they
             need fit in the time left; the choice is recorded in the study (user attribute
             ``ensemble``), where :func:`refit_best` finds it again.
+        stacking: with ``ensemble``, let a stack layer (non-negative least squares over the same
+            trials' out-of-fold predictions) replace the weighted mean when it scores better on rows
+            it was not fitted on (see :mod:`automl_pl.stacking`).
         bagging: a trial's final model is the mean of its fold models, kept from its
             cross-validation (see :mod:`automl_pl.fold_models`): no refit, and steadier on
             few labels. ``False`` refits it once on all labelled rows instead, which can do
@@ -172,14 +167,14 @@ def tune(
                    show_progress_bar=show_progress_bar, callbacks=callbacks, wait_for_running=has_heartbeat(storage))
         if not refit or worker:
             return TuneResult(study, None, 0.0, data)
-        _check_refittable(study, timeout=timeout)
+        check_refittable(study, timeout=timeout)
         _warn_if_short_of_time(study, study.trials[n_before:], timeout=timeout)
         if ensemble:
             record_ensemble(study, objective.out_of_fold, data.y, kept=objective.fold_models, folds=folds,
-                            seconds_left=budget.seconds_left())
+                            seconds_left=budget.seconds_left(), stacking=stacking, on_pool=objective.on_pool)
         else:
-            study.set_user_attr(ENSEMBLE_ATTR, None)
-        return _refit(study, data, folds=folds if bagging else None, random_state=random_state,
+            study.set_user_attr(ENSEMBLE, None)
+        return fit_final_model(study, data, folds=folds if bagging else None, random_state=random_state,
                       n_jobs=objective.threads.now(), kept=objective.fold_models)
 
 
@@ -213,7 +208,7 @@ def refit_best(
     with threadpool_limits(limits=threads):
         folds = make_folds(len(data.X), cv=cv, random_state=random_state,
                            repeats=settings["cv_repeats"]) if bagging else None
-        return _refit(study, data, folds=folds, random_state=random_state, n_jobs=threads)
+        return fit_final_model(study, data, folds=folds, random_state=random_state, n_jobs=threads)
 
 
 def check_worker_storage(storage: str | optuna.storages.BaseStorage) -> None:
@@ -308,53 +303,12 @@ def make_folds(n_rows: int, *, cv: int, random_state: int, repeats: int = 1) -> 
             for split in KFold(n_splits=cv, shuffle=True, random_state=random_state + r).split(np.zeros(n_rows))]
 
 
-def _refit(study: optuna.Study, data: PreparedData, *, folds: Sequence[tuple[np.ndarray, np.ndarray]] | None,
-           random_state: int, n_jobs: int, kept: KeptFoldModels | None = None) -> TuneResult:
-    """The final model: each recorded member trial's fold models, weighted ``weight / len(folds)`` each.
-
-    The fold models in ``kept`` are used as they are; the others are refitted on their fold's
-    training rows with the fold's seed, as the trial's cross-validation fitted them. Without
-    ``folds`` (no bagging), each member trial is fitted once on all rows.
-    """
-    _check_refittable(study)
-    members = recorded_ensemble(study)
-    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
-    parts = folds if folds is not None else [(None, None)]  # without bagging: one fit on all rows
-    estimators, weights, rows = [], [], []
-    for number, weight in members.items():
-        trial, fitted = trials[number], None if kept is None else kept.get(number)
-        for k, (train_rows, _) in enumerate(parts):
-            estimators.append(FrozenEstimator(fitted[k]) if fitted is not None else make_estimator(
-                get_family(trial.params["model"]), trial.params, schema=data.schema, random_state=random_state + k,
-                n_jobs=n_jobs, n_rounds=trial.user_attrs.get("best_n_rounds")))
-            weights.append(weight / len(parts))
-            rows.append(train_rows)
-    started = time.perf_counter()
-    model = EnsembleRegressor(estimators, weights=weights, rows=rows).fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
-    return TuneResult(study, model, time.perf_counter() - started, data, members)
-
-
-def _check_refittable(study: optuna.Study, *, timeout: float | None = None) -> None:
-    """Raise a RuntimeError that says why, when ``study`` has no completed trial to refit."""
-    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-        reason = f" The last failure: {failed[-1].user_attrs.get('fail_reason', 'see the log')}" if failed else ""
-        for_time = [t for t in study.trials if t.user_attrs.get("pruned_by") == "deadline"]
-        if timeout is not None and for_time and not failed:
-            reason = (f" timeout={timeout:g} s was too short for one whole trial of even the quickest family "
-                      f"on these data and this machine; {len(for_time)} trial(s) were stopped for time.")
-        raise RuntimeError(
-            f"study {study.study_name!r} has no completed trial to refit ({len(study.trials)} trials in all). "
-            f"Run more trials or allow more time.{reason}"
-        )
-
-
 def _warn_if_short_of_time(study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial], *,
                            timeout: float | None) -> None:
     """Warn when this call's trials were stopped for time with only ``FEW_COMPLETE_TRIALS`` or fewer complete."""
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     if timeout is None or len(complete) > FEW_COMPLETE_TRIALS or not any(
-            t.user_attrs.get("pruned_by") == "deadline" for t in trials):
+            t.user_attrs.get(PRUNED_BY) == PRUNED_FOR_TIME for t in trials):
         return
     best = study.best_trial
     warnings.warn(
@@ -373,7 +327,7 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, cv_repeats:
     study_name = study_name or DEFAULT_STUDY_NAME
     try:
         existing = _load_existing(storage, study_name)
-        n_before, before = len(existing.get_trials(deepcopy=False)), existing.user_attrs.get("automl_pl")
+        n_before, before = len(existing.get_trials(deepcopy=False)), existing.user_attrs.get(SETTINGS)
     except ValueError:
         if not create:
             raise
@@ -397,9 +351,9 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, cv_repeats:
         study, created = optuna.create_study(**options, direction="minimize"), True
     except optuna.exceptions.DuplicatedStudyError:
         study, created = optuna.load_study(**options), False
-    recorded = study.user_attrs.get("automl_pl")
+    recorded = study.user_attrs.get(SETTINGS)
     if recorded is None:
-        study.set_user_attr("automl_pl", {**settings, "version": __version__, "target": data.target_name,
+        study.set_user_attr(SETTINGS, {**settings, "version": __version__, "target": data.target_name,
                                           "features": data.schema.names})
     else:
         # studies made before cv_repeats existed ran one K-fold
@@ -415,7 +369,7 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, cv_repeats:
 
 def _existing_settings(storage, study_name) -> dict[str, Any]:
     storage = open_storage(storage if storage is not None else DEFAULT_STORAGE)
-    return _load_existing(storage, study_name or DEFAULT_STUDY_NAME).user_attrs.get("automl_pl", {})
+    return _load_existing(storage, study_name or DEFAULT_STUDY_NAME).user_attrs.get(SETTINGS, {})
 
 
 def _load_existing(storage: optuna.storages.BaseStorage, study_name: str) -> optuna.Study:

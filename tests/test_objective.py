@@ -99,8 +99,10 @@ def id_data(make_data):
 
 def _objective(X, y, X_unlabeled, schema, families, folds=None, random_state=0):
     folds = folds if folds is not None else make_folds(len(X), cv=CV, random_state=random_state)
+    # The test families have no parameters and predict the mean: every draw repeats one configuration,
+    # which a study would not fit twice (tests/test_duplicates.py); these tests look at folds and time.
     return PseudoLabelObjective(X, y, X_unlabeled, families=families, schema=schema, folds=folds,
-                                random_state=random_state, n_jobs=1)
+                                random_state=random_state, n_jobs=1, skip_repeats=False)
 
 
 def _check_fold_fits(log, folds, X, y, X_unlabeled, sample_rate):
@@ -353,8 +355,8 @@ def test_the_studys_first_trial_of_its_quickest_family_may_finish_in_the_time_ke
     # The trials must end after 2.5 folds of time, the call after 10: the 3 folds end between the two.
     objective.budget = TimeBudget(10 * SLOW_FIT_SECONDS, finish_margin=0.75)
     study = optuna.create_study(direction="minimize")
-    for _ in range(2):
-        study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
+    study.enqueue_trial({"model": "slow", "sample_rate": 0.0})
+    study.enqueue_trial({"model": "slow", "sample_rate": 0.5, **RANDOM_ONE_ROUND})  # another configuration
     study.optimize(objective, n_trials=2)
     first, second = study.trials
     assert first.state == TrialState.COMPLETE and len(first.user_attrs["fold_rmse"]) == CV

@@ -89,7 +89,8 @@ def test_a_study_with_a_family_that_fits_slowly_ends_on_time_with_a_model(X, y, 
     _check_model(result, X)
     trials = result.study.trials
     assert any(t.params.get("model") == "sleeping" for t in trials)  # it was tried (a queued trial never ran: no params)
-    assert sum(t.state.name == "COMPLETE" for t in trials) >= 2  # ... and the rest of the time was used
+    states = [(t.params.get("model"), t.state.name, t.user_attrs.get("pruned_by")) for t in trials]
+    assert sum(t.state.name == "COMPLETE" for t in trials) >= 2, states  # ... and the rest of the time was used
 
 
 def test_a_study_too_short_for_its_slow_family_still_returns_the_quickest_model(X, y, X_unlabeled, monkeypatch):
