@@ -1,4 +1,8 @@
-"""Boosters stop early on rows of their own fit, keep their best iteration, and export that model."""
+"""The boosters' estimators stop early on rows of their own fit, keep their best iteration, and export that model.
+
+The families do not turn early stopping on (see ``automl_pl/models/_early_stopping.py``); these
+tests set it on the estimators a family builds.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +14,28 @@ from automl_pl import PseudoLabelRegressor, load_model
 from automl_pl.artifact import export_model
 from automl_pl.data import FeatureSchema
 from automl_pl.models import FAMILIES, build_model
-from automl_pl.models._base import tree_count
-from automl_pl.models._early_stopping import MAX_TREES, MIN_ROWS, STOPPING_SHARE, split_off_stopping_rows
+from automl_pl.models._base import final_estimator, tree_count
+from automl_pl.models._early_stopping import STOPPING_SHARE, split_off_stopping_rows
 
-BOOSTERS = {"lightgbm": "lgbm_n_estimators", "xgboost": "xgb_n_estimators", "catboost": "cb_iterations",
-            "hist_gradient_boosting": "hgb_max_iter"}
-"""Each early-stopping family and the tree-count parameter it tunes on few rows only."""
+CAP = 2000
+STOPPING = {  # per family: the estimator's own early-stopping settings, with a tree cap of CAP
+    "lightgbm": {"n_estimators": CAP, "early_stopping_round": 20, "learning_rate": 0.3},
+    "xgboost": {"n_estimators": CAP, "early_stopping_rounds": 20, "learning_rate": 0.3},
+    "catboost": {"iterations": CAP, "early_stopping_rounds": 20, "learning_rate": 0.3, "depth": 4},
+    "hist_gradient_boosting": {"max_iter": CAP, "early_stopping": True, "validation_fraction": STOPPING_SHARE,
+                               "n_iter_no_change": 20, "learning_rate": 0.3},
+}
 
-FAST = {"lgbm_learning_rate": 0.3, "xgb_learning_rate": 0.3, "cb_learning_rate": 0.3, "hgb_learning_rate": 0.3,
-        "cb_depth": 4}
-"""Drawn parameters overridden so that a fit stops within a second."""
 
-
-def _drawn(name: str, n_rows: int) -> dict:
+def _stopping_model(name: str, schema: FeatureSchema, n_rows: int):
+    family = FAMILIES[name]
+    if not family.is_available():
+        pytest.skip(f"{family.requires} is not installed")
     trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
-    FAMILIES[name].suggest(trial, n_rows)
-    return {"model": name, **trial.params}
-
-
-def _available(name: str):
-    if not FAMILIES[name].is_available():
-        pytest.skip(f"{FAMILIES[name].requires} is not installed")
+    family.suggest(trial, n_rows)
+    pipeline = build_model(family, {"model": name, **trial.params}, schema=schema, random_state=0, n_jobs=1)
+    final_estimator(pipeline).set_params(**STOPPING[name])
+    return pipeline
 
 
 def test_the_stopping_rows_are_a_seeded_share_of_the_fits_own_rows():
@@ -46,28 +51,28 @@ def test_the_stopping_rows_are_a_seeded_share_of_the_fits_own_rows():
     assert again[2] is None
 
 
-@pytest.mark.parametrize("name", list(BOOSTERS))
-def test_on_enough_rows_a_booster_stops_early_instead_of_having_its_trees_tuned(name, make_data):
-    _available(name)
-    assert BOOSTERS[name] not in _drawn(name, MIN_ROWS)
-    assert BOOSTERS[name] in _drawn(name, MIN_ROWS - 1)  # on fewer rows the tree count stays tuned
-
-    X, y = make_data(MIN_ROWS + 200, seed=4)
-    params = {**_drawn(name, len(X)), **{k: v for k, v in FAST.items() if k.startswith(FAMILIES[name].prefix)}}
-    model = build_model(FAMILIES[name], params, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1).fit(X, y)
-    assert 0 < tree_count(model) < MAX_TREES
-
-
-@pytest.mark.parametrize("name", list(BOOSTERS))
-def test_an_early_stopped_booster_exports_the_model_it_predicts_with(name, make_data, tmp_path):
-    _available(name)
-    X, y = make_data(MIN_ROWS + 200, seed=5)
+@pytest.mark.parametrize("name", list(STOPPING))
+def test_a_booster_told_to_stop_early_stops_and_exports_the_model_it_predicts_with(name, make_data, tmp_path):
+    X, y = make_data(1200, seed=5)
     pool, _ = make_data(300, seed=6)
-    params = {**_drawn(name, len(X)), **{k: v for k, v in FAST.items() if k.startswith(FAMILIES[name].prefix)}}
-    family = FAMILIES[name]
-    pipeline = build_model(family, params, schema=FeatureSchema.infer(X, pool), random_state=0, n_jobs=1)
+    pipeline = _stopping_model(name, FeatureSchema.infer(X, pool), len(X))
     model = PseudoLabelRegressor(pipeline, sample_rate=0.5, pseudo_weight=0.5, random_state=0)
     model.fit(X, y, X_unlabeled=pool)
-    path = export_model(model, tmp_path / "model", artifact_format=family.artifact_format,
-                        metadata={"family": name, "params": params, "target": "target", "ignored_columns": []})
+    assert 0 < tree_count(model) < CAP
+    path = export_model(model, tmp_path / "model", artifact_format=FAMILIES[name].artifact_format,
+                        metadata={"family": name, "params": {}, "target": "target", "ignored_columns": []})
     np.testing.assert_allclose(load_model(path).predict(pool), model.predict(pool), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", list(STOPPING))
+def test_a_family_model_reports_its_trees(name, X, y):
+    family = FAMILIES[name]
+    if not family.is_available():
+        pytest.skip(f"{family.requires} is not installed")
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
+    family.suggest(trial, len(X))
+    params = {k: (min(v, 20) if k.endswith(("n_estimators", "iterations", "max_iter")) else v)
+              for k, v in trial.params.items()}
+    model = build_model(family, {"model": name, **params}, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1)
+    assert tree_count(model.fit(X, y)) == next(v for k, v in params.items()
+                                                if k.endswith(("n_estimators", "iterations", "max_iter")))

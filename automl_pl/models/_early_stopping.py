@@ -1,16 +1,17 @@
-"""Early stopping for the boosters: a large tree cap, stopped on rows taken from the fit's own rows.
+"""Early stopping on rows of the fit's own, for the boosters' estimators.
 
-On enough rows (:data:`MIN_ROWS` per fit), XGBoost, LightGBM, CatBoost and histogram gradient
-boosting do not have their tree count tuned: each fit holds out :data:`STOPPING_SHARE` of the
-rows it is given, grows up to :data:`MAX_TREES` trees on the rest, and stops once
-:data:`STOPPING_ROUNDS` trees in a row did not lower the error on the held-out part; the model
-keeps its best iteration. Inside a cross-validation fold those rows come from the fold's training
-part, never from its validation rows, so the fold's score stays honest. With pseudo-labels the
-held-out part is drawn from the labelled and pseudo-labelled rows alike.
+XGBoost's, LightGBM's and CatBoost's estimators here (``Stoppable*``) stop early when their
+library's early-stopping rounds are set and no ``eval_set`` is given: each fit then holds out
+:data:`STOPPING_SHARE` of the rows it is given (inside a cross-validation fold: its training part,
+never its validation rows, so the fold's score stays honest), stops once that many rounds in a row
+did not lower the error on them, and keeps its best iteration. Histogram gradient boosting does the
+same with its own ``early_stopping``. Each reports the trees it predicts with as ``n_trees_``.
 
-On fewer rows a held-out part of a few dozen rows would stop at noise; there the tree count
-stays a tuned parameter, as before. ``MIN_ROWS`` is a judgement (a stopping set of 100 rows at
-the 10 % share), not a value fitted on the benchmark data.
+The families do not turn it on: their tree count stays a tuned parameter. Tried on 2026-11-30 as
+"a 4,000-tree cap, stopped after 50 rounds, on 1,000 or more training rows per fold", the A/B at
+T = 60 s (benchmarks/RESULTS.md, issue 20) made the studies worse, most on Ames (+6% holdout RMSE):
+at low learning rates the capped fits ran far longer than the tuned counts did, so 13 of 20 trials
+were cut for time where 1 was before, and CatBoost never completed.
 """
 
 from __future__ import annotations
@@ -20,29 +21,6 @@ from sklearn.utils import _safe_indexing
 
 STOPPING_SHARE = 0.1
 """The share of a fit's rows held out to decide when it stops."""
-
-STOPPING_ROUNDS = 50
-"""A fit stops after this many trees in a row without a lower error on the held-out rows."""
-
-MAX_TREES = 4000
-"""The tree cap of an early-stopped fit."""
-
-MIN_ROWS = 1000
-"""Training rows per fold from which the boosters stop early instead of having their tree count tuned."""
-
-TREES_PER_UNIT_RATE = 10.0
-"""Early stopped, a booster grows about this many trees divided by its learning rate: the work
-the time budget foresees for a configuration (see :attr:`automl_pl.models.ModelFamily.work`)."""
-
-
-def stops_early(n_rows: int) -> bool:
-    """Whether boosters fitted on ``n_rows`` training rows per fold stop early (see :data:`MIN_ROWS`)."""
-    return n_rows >= MIN_ROWS
-
-
-def foreseen_trees(learning_rate: float) -> float:
-    """About how many trees an early-stopped fit at ``learning_rate`` grows (for the time budget only)."""
-    return min(MAX_TREES, TREES_PER_UNIT_RATE / learning_rate)
 
 
 def split_off_stopping_rows(X, y, sample_weight, *, random_state) -> tuple[tuple, tuple]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from automl_pl.models._base import ModelFamily, max_trees
-from automl_pl.models._early_stopping import MAX_TREES, STOPPING_ROUNDS, foreseen_trees, stops_early
 
 if TYPE_CHECKING:
     import optuna
@@ -17,10 +15,8 @@ PREFIX = "cb_"
 
 
 def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
-    trees = {} if stops_early(n_rows) else {
-        "cb_iterations": trial.suggest_int("cb_iterations", 50, min(1500, max_trees(n_rows)), log=True)}
     return {
-        **trees,
+        "cb_iterations": trial.suggest_int("cb_iterations", 50, min(1500, max_trees(n_rows)), log=True),
         "cb_learning_rate": trial.suggest_float("cb_learning_rate", 0.01, 0.3, log=True),
         "cb_depth": trial.suggest_int("cb_depth", 3, 8),
         "cb_l2_leaf_reg": trial.suggest_float("cb_l2_leaf_reg", 0.5, 30.0, log=True),
@@ -30,11 +26,8 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
     from automl_pl.models._catboost_estimator import StoppableCatBoostRegressor
 
-    own = FAMILY.own_params(params)
-    stopping = {} if "iterations" in own else {"iterations": MAX_TREES, "early_stopping_rounds": STOPPING_ROUNDS}
     return StoppableCatBoostRegressor(
-        **own,
-        **stopping,
+        **FAMILY.own_params(params),
         cat_features=tuple(schema.categorical) or None,  # a tuple: CatBoost copies lists, which breaks clone()
         random_seed=random_state,
         thread_count=n_jobs,
@@ -47,12 +40,6 @@ DEFAULTS = {  # CatBoost's own depth and regularisation, with half its trees at 
     "cb_iterations": 500, "cb_learning_rate": 0.08, "cb_depth": 6, "cb_l2_leaf_reg": 3.0,
 }
 
-
-def work(params: Mapping[str, Any]) -> float:
-    """Trees times leaves: how much fitting a configuration does (trees foreseen where they stop early)."""
-    return params.get("cb_iterations", foreseen_trees(params["cb_learning_rate"])) * 2 ** params["cb_depth"]
-
-
 FAMILY = ModelFamily(name="catboost", prefix=PREFIX, suggest=suggest, build=build, relative_cost=15.0,
-                     defaults=DEFAULTS, work=work,
+                     defaults=DEFAULTS, work=lambda p: p["cb_iterations"] * 2 ** p["cb_depth"],
                      artifact_format="catboost", requires="catboost", stops_on_time=True)

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sklearn.pipeline import Pipeline
 
 from automl_pl.models._base import ModelFamily, max_min_leaf, max_trees
-from automl_pl.models._early_stopping import (
-    MAX_TREES,
-    STOPPING_ROUNDS,
-    STOPPING_SHARE,
-    foreseen_trees,
-    stops_early,
-)
 from automl_pl.models._encoding import ordinal
 from automl_pl.models._stopping import StoppableHistGradientBoostingRegressor
 
@@ -28,10 +20,8 @@ MAX_NATIVE_CATEGORIES = 255  # HistGradientBoosting's limit; larger categoricals
 
 
 def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
-    trees = {} if stops_early(n_rows) else {
-        "hgb_max_iter": trial.suggest_int("hgb_max_iter", 50, min(1000, max_trees(n_rows)), log=True)}
     return {
-        **trees,
+        "hgb_max_iter": trial.suggest_int("hgb_max_iter", 50, min(1000, max_trees(n_rows)), log=True),
         "hgb_learning_rate": trial.suggest_float("hgb_learning_rate", 0.01, 0.3, log=True),
         "hgb_max_leaf_nodes": trial.suggest_int("hgb_max_leaf_nodes", 4, 128, log=True),
         "hgb_min_samples_leaf": trial.suggest_int("hgb_min_samples_leaf", 2, max_min_leaf(n_rows), log=True),
@@ -43,14 +33,10 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     # The ordinal encoder puts categoricals first, so the mask lists them first.
     native = [len(c.categories) <= MAX_NATIVE_CATEGORIES for c in schema.columns if c.kind == "categorical"]
     mask = native + [False] * len(schema.numeric)
-    own = FAMILY.own_params(params)
-    stopping = {} if "max_iter" in own else {
-        "max_iter": MAX_TREES, "validation_fraction": STOPPING_SHARE, "n_iter_no_change": STOPPING_ROUNDS}
     model = StoppableHistGradientBoostingRegressor(
-        **own,
-        **stopping,
+        **FAMILY.own_params(params),
         categorical_features=mask if any(mask) else None,
-        early_stopping=bool(stopping),
+        early_stopping=False,
         random_state=random_state,
     )
     return Pipeline([("encode", ordinal(schema, impute=False)), ("model", model)])
@@ -61,12 +47,6 @@ DEFAULTS = {  # scikit-learn's defaults
     "hgb_l2_regularization": 1e-4,
 }
 
-
-def work(params: Mapping[str, Any]) -> float:
-    """Trees times leaves: how much fitting a configuration does (trees foreseen where they stop early)."""
-    return params.get("hgb_max_iter", foreseen_trees(params["hgb_learning_rate"])) * params["hgb_max_leaf_nodes"]
-
-
 FAMILY = ModelFamily(name="hist_gradient_boosting", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.2,
-                     defaults=DEFAULTS, work=work,
+                     defaults=DEFAULTS, work=lambda p: p["hgb_max_iter"] * p["hgb_max_leaf_nodes"],
                      stops_on_time=True)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from automl_pl.models._base import ModelFamily, max_min_leaf, max_trees
-from automl_pl.models._early_stopping import MAX_TREES, STOPPING_ROUNDS, foreseen_trees, stops_early
 
 if TYPE_CHECKING:
     import optuna
@@ -17,10 +15,8 @@ PREFIX = "lgbm_"
 
 
 def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
-    trees = {} if stops_early(n_rows) else {
-        "lgbm_n_estimators": trial.suggest_int("lgbm_n_estimators", 50, max_trees(n_rows), log=True)}
     return {
-        **trees,
+        "lgbm_n_estimators": trial.suggest_int("lgbm_n_estimators", 50, max_trees(n_rows), log=True),
         "lgbm_learning_rate": trial.suggest_float("lgbm_learning_rate", 0.005, 0.3, log=True),
         "lgbm_num_leaves": trial.suggest_int("lgbm_num_leaves", 4, int(max(8, min(256, n_rows // 10))), log=True),
         "lgbm_min_child_samples": trial.suggest_int("lgbm_min_child_samples", 2, max_min_leaf(n_rows), log=True),
@@ -38,11 +34,8 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
     from automl_pl.models._lightgbm_estimator import StoppableLGBMRegressor
 
-    own = FAMILY.own_params(params)
-    stopping = {} if "n_estimators" in own else {"n_estimators": MAX_TREES, "early_stopping_round": STOPPING_ROUNDS}
     return StoppableLGBMRegressor(
-        **own,
-        **stopping,
+        **FAMILY.own_params(params),
         subsample_freq=1,  # row subsampling only takes effect with a bagging frequency
         random_state=random_state,
         n_jobs=n_jobs,
@@ -56,12 +49,6 @@ DEFAULTS = {  # LightGBM's own defaults, with a slower learning rate, more trees
     "lgbm_cat_smooth": 3.0, "lgbm_min_data_per_group": 20,
 }
 
-
-def work(params: Mapping[str, Any]) -> float:
-    """Trees times leaves: how much fitting a configuration does (trees foreseen where they stop early)."""
-    return params.get("lgbm_n_estimators", foreseen_trees(params["lgbm_learning_rate"])) * params["lgbm_num_leaves"]
-
-
 FAMILY = ModelFamily(name="lightgbm", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.0, defaults=DEFAULTS,
-                     work=work,
+                     work=lambda p: p["lgbm_n_estimators"] * p["lgbm_num_leaves"],
                      artifact_format="lightgbm", requires="lightgbm", stops_on_time=True)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from automl_pl.models._base import ModelFamily, max_trees
-from automl_pl.models._early_stopping import MAX_TREES, STOPPING_ROUNDS, foreseen_trees, stops_early
 
 if TYPE_CHECKING:
     import optuna
@@ -17,10 +15,8 @@ PREFIX = "xgb_"
 
 
 def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
-    trees = {} if stops_early(n_rows) else {
-        "xgb_n_estimators": trial.suggest_int("xgb_n_estimators", 50, max_trees(n_rows), log=True)}
     return {
-        **trees,
+        "xgb_n_estimators": trial.suggest_int("xgb_n_estimators", 50, max_trees(n_rows), log=True),
         "xgb_learning_rate": trial.suggest_float("xgb_learning_rate", 0.005, 0.3, log=True),
         "xgb_max_depth": trial.suggest_int("xgb_max_depth", 2, 10),
         "xgb_min_child_weight": trial.suggest_float("xgb_min_child_weight", 0.5, max(1.0, n_rows / 50), log=True),
@@ -33,11 +29,8 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
     from automl_pl.models._xgboost_estimator import StoppableXGBRegressor, StopWhenTimeIsUp
 
-    own = FAMILY.own_params(params)
-    stopping = {} if "n_estimators" in own else {"n_estimators": MAX_TREES, "early_stopping_rounds": STOPPING_ROUNDS}
     return StoppableXGBRegressor(
-        **own,
-        **stopping,
+        **FAMILY.own_params(params),
         tree_method="hist",
         enable_categorical=True,
         random_state=random_state,
@@ -51,12 +44,6 @@ DEFAULTS = {  # XGBoost's defaults, with a slower learning rate and more trees
     "xgb_subsample": 1.0, "xgb_colsample_bytree": 1.0, "xgb_reg_lambda": 1.0,
 }
 
-
-def work(params: Mapping[str, Any]) -> float:
-    """Trees times leaves: how much fitting a configuration does (trees foreseen where they stop early)."""
-    return params.get("xgb_n_estimators", foreseen_trees(params["xgb_learning_rate"])) * 2 ** params["xgb_max_depth"]
-
-
 FAMILY = ModelFamily(name="xgboost", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.6, defaults=DEFAULTS,
-                     work=work, artifact_format="xgboost", requires="xgboost",
+                     work=lambda p: p["xgb_n_estimators"] * 2 ** p["xgb_max_depth"], artifact_format="xgboost", requires="xgboost",
                      stops_on_time=True)
