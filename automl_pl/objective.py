@@ -133,8 +133,8 @@ class PseudoLabelObjective:
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
             without the grid so any value in [0, 1] is exact.
         keep_fold_models: offer each completed trial's fold models to ``fold_models``.
-        skip_repeats: prune, before any fit, a draw whose configuration was already evaluated or
-            whose family is exhausted (see :mod:`automl_pl.duplicates`).
+        skip_repeats: prune, before any fit, a draw whose configuration was already evaluated
+            (see :mod:`automl_pl.duplicates`).
 
     The teachers (round 0, no pseudo-labels) and every round of self-training are
     scored on every fold; the trial's value is ``sqrt(mean fold MSE)`` of the round
@@ -146,8 +146,8 @@ class PseudoLabelObjective:
     ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
     ``n_pseudo_labeled``, ``fit_seconds`` and, for boosters, ``n_trees`` (per fold, the chosen
     round's trees: the best iteration when they stopped early); a failing model leaves ``fail_reason``.
-    A draw whose configuration was already evaluated, or whose family has stopped giving new
-    models, is pruned before any fit (see :mod:`automl_pl.duplicates`).
+    A draw whose configuration was already evaluated is pruned before any fit (see
+    :mod:`automl_pl.duplicates`).
     With ``keep_fold_models``, the fold models of the chosen round are offered to
     ``fold_models``, which keeps the best trials' for the final model (see :mod:`automl_pl.fold_models`).
     """
@@ -235,8 +235,7 @@ class PseudoLabelObjective:
     def __call__(self, trial: optuna.Trial) -> float:
         family = self.suggest(trial)
         if self.skip_repeats:
-            may_choose = [self.fixed_params["model"]] if "model" in self.fixed_params else list(self.families)
-            skip_if_seen(trial, family.name, may_choose)
+            skip_if_seen(trial)
         round_mse: list[list[float]] = [[]]  # [round][fold]; round 0 is the teachers, without pseudo-labels
         round_oof = [np.zeros(len(self.y))]  # [round][labelled row]: the sums of the out-of-fold predictions
         round_pool = [0.0]  # [round]: the sums of the fold models' predictions for pool_rows

@@ -42,7 +42,8 @@ PRUNED_BY_TEACHER_GATE = "teacher_gate"
 PRUNED_AS_DUPLICATE = "duplicate"
 """Its configuration was already evaluated (see :mod:`automl_pl.duplicates`)."""
 PRUNED_AS_EXHAUSTED = "exhausted"
-"""Its family had stopped giving new models (see :mod:`automl_pl.duplicates`)."""
+"""Its family had stopped giving new models (not set by this version; kept so that studies that
+recorded it are read right)."""
 
 # ----------------------------------------------------------------------------------- per study
 SETTINGS = "automl_pl"

@@ -1,5 +1,4 @@
-"""No trial paid for twice: a configuration already evaluated, or a family that stopped giving new models, is not fitted
-again."""
+"""No trial paid for twice: a configuration already evaluated is not fitted again."""
 
 from __future__ import annotations
 
@@ -10,11 +9,10 @@ from optuna.trial import TrialState, create_trial
 from sklearn.linear_model import Ridge
 
 import automl_pl
-from automl_pl.duplicates import EXHAUSTED_AFTER, evaluated_twin, is_exhausted
+from automl_pl.duplicates import evaluated_twin
 from automl_pl.models import FAMILIES
 from automl_pl.models._base import ModelFamily
 from automl_pl.trial_attrs import PRUNED_AS_DUPLICATE as DUPLICATE
-from automl_pl.trial_attrs import PRUNED_AS_EXHAUSTED as EXHAUSTED
 
 FIT_COUNT = {"n": 0}
 
@@ -48,7 +46,6 @@ def _family(name: str, *, param_matters: bool) -> ModelFamily:
 def families(monkeypatch):
     FIT_COUNT["n"] = 0
     monkeypatch.setitem(FAMILIES, "tuned", _family("tuned", param_matters=True))
-    monkeypatch.setitem(FAMILIES, "flat", _family("flat", param_matters=False))
 
 
 def _study(X, y, X_unlabeled, *, models, enqueue, n_trials, **options):
@@ -74,25 +71,6 @@ def test_a_configuration_evaluated_before_is_not_fitted_again(X, y, X_unlabeled,
     assert FIT_COUNT["n"] == 3  # the first trial's three folds only
 
 
-def test_a_family_whose_draws_stop_giving_new_models_is_not_fitted_again(X, y, X_unlabeled, families):
-    draws = [{"model": "flat", "flat_alpha": 0.01 * 10 ** i} for i in range(EXHAUSTED_AFTER + 2)]
-    draws.append({"model": "tuned", "tuned_alpha": 1.0})
-    study = _study(X, y, X_unlabeled, models=["flat", "tuned"], enqueue=draws, n_trials=len(draws), refit=False)
-    states = [(t.params["model"], t.state, t.user_attrs.get("pruned_by")) for t in study.trials]
-    complete = ("flat", TrialState.COMPLETE, None)
-    assert states == [complete] * (EXHAUSTED_AFTER + 1) + [("flat", TrialState.PRUNED, EXHAUSTED),
-                                                           ("tuned", TrialState.COMPLETE, None)]
-
-
-def test_a_study_whose_every_family_is_exhausted_stops_before_its_time(X, y, X_unlabeled, families):
-    result = automl_pl.tune(X, y, X_unlabeled=X_unlabeled, models=["flat"], n_trials=None, timeout=60.0, cv=3,
-                            storage=optuna.storages.InMemoryStorage(), show_progress_bar=False)
-    pruned = [t for t in result.study.trials if t.state == TrialState.PRUNED]
-    assert pruned and pruned[-1].user_attrs["pruned_by"] == EXHAUSTED
-    assert len(result.study.trials) < 40  # it stopped: not 60 s of instantly pruned draws
-    assert result.best_estimator_ is not None
-
-
 def _frozen(number, state, alpha, *, value=1.0, pruned_by=None):
     return create_trial(state=state, value=value if state == TrialState.COMPLETE else None,
                         params={"model": "tuned", "tuned_alpha": alpha},
@@ -109,15 +87,3 @@ def test_only_evaluated_trials_count_as_seen():
     assert evaluated_twin(draw, [cut, skipped]) is None  # never scored on their folds: may run again
     pruned_on_scores = _frozen(2, TrialState.PRUNED, 2.0)
     assert evaluated_twin(draw, [cut, pruned_on_scores]) is pruned_on_scores
-
-
-def test_a_family_is_exhausted_only_after_enough_repeated_scores():
-    values = [5.0, 4.0, 4.0, 4.0]
-    trials = [_frozen(i, TrialState.COMPLETE, 1.0 + i, value=v) for i, v in enumerate(values)]
-    for i, t in enumerate(trials):
-        t.number = i
-    assert not is_exhausted("tuned", trials)  # two repeats, then one new score before them
-    trials.append(_frozen(4, TrialState.COMPLETE, 9.0, value=4.0 * (1 + 1e-6)))
-    trials[-1].number = 4
-    assert is_exhausted("tuned", trials)
-    assert not is_exhausted("flat", trials)
