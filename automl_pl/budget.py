@@ -107,6 +107,7 @@ class TimeBudget:
         self._slowest_per_row: dict[str, float] = {}
         self._quickest_per_work: dict[str, float] = {}
         self._slowest_per_work: dict[str, float] = {}
+        self._folds: dict[str, list[tuple[float, float]]] = {}  # per family: (rows, seconds) of each fold timed
 
     @classmethod
     def unlimited(cls) -> TimeBudget:
@@ -171,6 +172,7 @@ class TimeBudget:
     def time_fold(self, family: ModelFamily, seconds: float, rows: float, work: float | None = None) -> None:
         """Record that a fold of ``family`` fitting ``rows`` rows (of a configuration of ``work``) took ``seconds``."""
         per_row = seconds / max(rows, 1.0)
+        self._folds.setdefault(family.name, []).append((max(rows, 1.0), seconds))
         _keep(self._quickest_per_row, family.name, per_row, min)
         _keep(self._slowest_per_row, family.name, per_row, max)
         if work:
@@ -187,7 +189,7 @@ class TimeBudget:
 
         From the family's own folds, per row and unit of ``work`` where both are known, else per row:
         the quickest when the family stops its fits on time (a wrong guess costs only the part of a
-        fold that is cut), else the slowest times ``UNSTOPPABLE_MARGIN``. A family not timed yet is
+        fold that is cut), else the slowest of its folds of comparable size times ``UNSTOPPABLE_MARGIN``. A family not timed yet is
         foreseen from the ``families`` that were, per row scaled by ``relative_cost``: for a family
         that stops on time, from the others that do (tree ensembles, whose costs compare; a linear
         model's time is mostly fixed overhead, which would make a booster look a hundred times slower
@@ -200,6 +202,8 @@ class TimeBudget:
         margin = 1.0 if optimistic else UNSTOPPABLE_MARGIN
         if work and per_work is not None:
             return margin * per_work * rows * work
+        if per_row is not None and not optimistic:
+            return margin * self._slowest_near(family.name, rows)
         if per_row is not None:
             return margin * per_row * rows
         others = {name: f for name, f in (families or {}).items() if f.stops_on_time or not optimistic}
@@ -208,6 +212,18 @@ class TimeBudget:
         if not per_cost:
             return 0.0
         return margin * (min if optimistic else max)(per_cost) * family.relative_cost * rows
+
+    def _slowest_near(self, name: str, rows: float) -> float:
+        """Seconds of a fold of ``rows`` rows, scaled from the family's folds of comparable size (half to
+        twice as many rows; the slowest of them), else from the fold nearest in size. A fold's time is
+        partly fixed (a linear model's pipeline), so a rate per row taken from a small fold would make
+        a larger one look far slower than it is."""
+        folds = self._folds[name]
+        near = [seconds * rows / fold_rows for fold_rows, seconds in folds if 0.5 <= rows / fold_rows <= 2.0]
+        if near:
+            return max(near)
+        fold_rows, seconds = min(folds, key=lambda fold: abs(math.log(rows / fold[0])))
+        return seconds * rows / fold_rows
 
     def quickest_trial(self, families: Mapping[str, ModelFamily], *, rows: float, n_folds: int,
                        work: Mapping[str, float | None] | None = None) -> tuple[str, float]:

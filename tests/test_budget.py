@@ -79,6 +79,20 @@ def test_a_family_that_stops_on_time_is_foreseen_by_its_quickest_fold_one_that_c
     assert budget.expected_fold(unstoppable, 200) == pytest.approx(UNSTOPPABLE_MARGIN * 6.0)
 
 
+def test_a_family_that_cannot_stop_is_foreseen_from_its_folds_of_comparable_size():
+    """A linear model's fold is mostly fixed cost: 0.05 s on 160 rows, 0.25 s on 1,000. Foreseen
+    per row from the small fold, 1,100 rows would take 0.34 s; from the fold of comparable size, 0.28 s."""
+    budget = TimeBudget(60.0)
+    linear = _family("linear")
+    budget.time_fold(linear, 0.05, 160)
+    budget.time_fold(linear, 0.25, 1000)
+    assert budget.expected_fold(linear, 1100) == pytest.approx(UNSTOPPABLE_MARGIN * 0.25 * 1.1)
+    assert budget.expected_fold(linear, 150) == pytest.approx(UNSTOPPABLE_MARGIN * 0.05 * 150 / 160)
+    assert budget.expected_fold(linear, 5000) == pytest.approx(UNSTOPPABLE_MARGIN * 0.25 * 5)  # the nearest in size
+    budget.time_fold(linear, 0.6, 1200)  # once, on a busy machine: the slowest of comparable size counts
+    assert budget.expected_fold(linear, 1100) == pytest.approx(UNSTOPPABLE_MARGIN * 0.6 * 1100 / 1200)
+
+
 def test_a_configuration_is_timed_by_its_work():
     """Twice the trees take twice the time: the fold of a heavier configuration is foreseen."""
     budget = TimeBudget(60.0)
