@@ -216,11 +216,6 @@ class PseudoLabelObjective:
         """Draw the family, its parameters and the pseudo-label settings into ``trial``."""
         family = self.families[trial.suggest_categorical("model", list(self.families))]
         family.suggest(trial, len(self.folds[0][0]))
-        for name, value in self.fixed_params.items():
-            if name.startswith(family.prefix) and name not in trial.params:
-                # A parameter the family does not draw on these data (a booster's tree count, which
-                # stops early on enough rows) is still the user's to fix: recorded, and used as given.
-                trial.suggest_categorical(name, [value])
         if "sample_rate" in self.fixed_params:
             sample_rate = trial.suggest_float("sample_rate", 0.0, 1.0)
         else:
