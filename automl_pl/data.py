@@ -15,7 +15,9 @@ This module sits at the bottom of the package: it imports nothing from it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +30,22 @@ MISSING_CATEGORY = "__missing__"
 """Category that stands for a missing value or a category unseen in training."""
 
 ColumnKind = Literal["numeric", "categorical"]
+
+_SHARED_TRANSFORMS: ContextVar[dict | None] = ContextVar("automl_pl_shared_transforms", default=None)
+
+
+@contextmanager
+def shared_transforms() -> Iterator[None]:
+    """Within this block, :meth:`FeatureSchema.transform` checks and normalises a frame once per schema.
+
+    An ensemble's fold models each begin with a :class:`FrameEncoder` of the same schema; without
+    this, predicting with 75 fold models normalised the same rows 75 times (a third of the time).
+    """
+    token = _SHARED_TRANSFORMS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_TRANSFORMS.reset(token)
 
 
 @dataclass(frozen=True)
@@ -123,6 +141,15 @@ class FeatureSchema:
 
     def transform(self, frame: pd.DataFrame, *, what: str = "X") -> pd.DataFrame:
         """Check ``frame`` and return it normalised (columns in schema order)."""
+        memo = _SHARED_TRANSFORMS.get()
+        if memo is None:
+            return self._transform(frame, what=what)
+        key = (id(frame), self)
+        if key not in memo:  # the frame itself is kept too, so that its id is not reused meanwhile
+            memo[key] = (frame, self._transform(frame, what=what))
+        return memo[key][1]
+
+    def _transform(self, frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
         self.check(frame, what=what)
         if self._is_normalised(frame):
             return frame

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
+from automl_pl.data import shared_transforms
 from automl_pl.threads import ModelThreads, usable_cores, use_threads
 
 ENSEMBLE_ITERATIONS = 25
@@ -123,4 +124,6 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         threads = self._threads.now()  # a busy machine gets fewer threads, as in the fits
         for estimator in self.estimators_:
             use_threads(estimator, threads)
-        return sum(w * np.asarray(e.predict(X), dtype="float64").ravel() for w, e in zip(self.weights_, self.estimators_))
+        with shared_transforms():  # the fold models share one schema: normalise X once, not once per model
+            return sum(w * np.asarray(e.predict(X), dtype="float64").ravel()
+                       for w, e in zip(self.weights_, self.estimators_))

@@ -15,6 +15,7 @@ from automl_pl.data import (
     FrameEncoder,
     check_target,
     data_fingerprint,
+    shared_transforms,
 )
 
 
@@ -84,6 +85,18 @@ def test_transform_normalises(X, X_unlabeled, new_rows):
     assert out["color"].tolist() == [MISSING_CATEGORY, MISSING_CATEGORY, "red", MISSING_CATEGORY, "blue"]
     assert out["size"].tolist() == [MISSING_CATEGORY, "S", MISSING_CATEGORY, MISSING_CATEGORY, "M"]
     assert not out["color"].isna().any() and not out["size"].isna().any()
+
+
+def test_shared_transforms_normalise_a_frame_once_per_schema(X, X_unlabeled, new_rows):
+    schema, twin = FeatureSchema.infer(X, X_unlabeled), FeatureSchema.infer(X, X_unlabeled)
+    other = FeatureSchema.infer(X)  # fewer categories: its own normalisation
+    with shared_transforms():
+        first = schema.transform(new_rows)
+        assert twin.transform(new_rows) is first
+        assert other.transform(new_rows) is not first
+        assert schema.transform(new_rows.copy()) is not first
+    assert schema.transform(new_rows) is not first  # outside the block, nothing is shared
+    pd.testing.assert_frame_equal(schema.transform(new_rows), first)
 
 
 def test_transform_keeps_values_of_known_categories(X, X_unlabeled):
