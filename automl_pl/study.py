@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import uuid
 import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
@@ -44,8 +45,13 @@ REPEAT_BELOW_ROWS = 500
 until about this many out-of-fold predictions score each trial, at most ``MAX_CV_REPEATS`` times."""
 MAX_CV_REPEATS = 3
 
-DEFAULT_STORAGE = "sqlite:///studies/automl_pl.db"
-DEFAULT_STUDY_NAME = "automl_pl"
+STUDY_NAME_PREFIX = "automl_pl"
+"""A study :func:`tune` names itself is called ``automl_pl-YYYYmmdd-HHMMSS-<6 hex>``: new on every call."""
+
+
+def new_study_name() -> str:
+    """A study name no earlier call used: the time and a random suffix."""
+    return f"{STUDY_NAME_PREFIX}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
 
 def tune(
@@ -94,8 +100,11 @@ def tune(
             ``None``: the study's own, or for a new study by :func:`default_cv_repeats` (more than
             one only below ``REPEAT_BELOW_ROWS`` labelled rows, where one split's noise can pick
             the wrong trial and trials are quick).
-        storage: an Optuna storage or URL; default ``sqlite:///studies/automl_pl.db``.
-        study_name: the study to create or resume; default ``"automl_pl"``.
+        storage: an Optuna storage or URL (``sqlite:///studies/x.db``, ``journal:studies/x.log``, ...) to keep
+            the study in; ``None`` keeps it in memory, gone with the process.
+        study_name: the study to create, or to resume when ``storage`` already holds it (see ``n_trials``).
+            ``None`` starts a new study with a name of its own (:func:`new_study_name`): each call
+            without a name is a fresh study, so resuming is always explicit.
         random_state: seeds folds, sampler, models and pseudo-label draws.
         n_jobs: the most threads per model (default: every core this process may use); a fit
             gets fewer while other processes keep the cores busy (see :mod:`automl_pl.threads`).
@@ -137,7 +146,11 @@ def tune(
         raise ValueError(f"n_trials must be a whole number >= 0, got {n_trials!r}")
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
         raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
-    storage = storage if storage is not None else DEFAULT_STORAGE
+    if worker and (storage is None or study_name is None):
+        raise ValueError("worker=True joins a study other processes share: name both, e.g. "
+                         "storage='journal:studies/x.log' (or a PostgreSQL URL) and study_name='x'")
+    storage = storage if storage is not None else optuna.storages.InMemoryStorage()
+    study_name = study_name if study_name is not None else new_study_name()
     if worker:
         check_worker_storage(storage)
     data = prepare_data(X, y, X_unlabeled, cv=cv)
@@ -194,11 +207,13 @@ def refit_best(
     cross-validation fitted; the data must be the study's. If :func:`tune` chose an ensemble
     of trials for the study (its user attribute ``ensemble``), that ensemble is refitted instead.
     ``bagging`` is as for :func:`tune`: ``False`` fits each trial once on all rows instead.
+    ``storage`` must be named; ``study_name`` may be left out when the storage holds one study only.
 
     Raises:
-        ValueError: no such study, or the data differ from the study's.
+        ValueError: no storage named, no such study, or the data differ from the study's.
         RuntimeError: the study has no completed trial.
     """
+    storage, study_name = existing_study(storage, study_name)
     recorded = _existing_settings(storage, study_name)
     cv, random_state = recorded.get("cv", 5), recorded.get("random_state", 0)
     data = prepare_data(X, y, X_unlabeled, cv=cv)
@@ -323,8 +338,7 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, cv_repeats:
                 worker: bool = False) -> tuple[optuna.Study, bool, dict[str, Any]]:
     """The study, created when missing (if ``create``), checked against the data; whether this call created
     it; and its settings (``cv_repeats`` resolved: ``None`` is the study's own, or the default for a new one)."""
-    storage = open_storage(storage if storage is not None else DEFAULT_STORAGE)
-    study_name = study_name or DEFAULT_STUDY_NAME
+    storage = open_storage(storage)
     try:
         existing = _load_existing(storage, study_name)
         n_before, before = len(existing.get_trials(deepcopy=False)), existing.user_attrs.get(SETTINGS)
@@ -367,9 +381,29 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, cv_repeats:
     return study, created, settings
 
 
+def existing_study(storage: str | optuna.storages.BaseStorage | None,
+                   study_name: str | None) -> tuple[optuna.storages.BaseStorage, str]:
+    """The opened storage and the name of a study to read or refit; without ``study_name``, the storage's only study.
+
+    Raises:
+        ValueError: no storage named, or a storage holding no study or several and no name to choose.
+    """
+    if storage is None:
+        raise ValueError("name the storage that holds the study, e.g. storage='sqlite:///studies/x.db' and "
+                         "study_name='x'. tune() without a storage keeps its study in memory only: pass it a "
+                         "storage (a URL, or one optuna.storages.InMemoryStorage() shared by both calls) to refit later.")
+    storage = open_storage(storage)
+    if study_name is None:
+        names = optuna.get_all_study_names(storage)
+        if len(names) != 1:
+            raise ValueError(f"storage {_describe(storage)} holds {len(names)} studies"
+                             f"{' (' + ', '.join(map(repr, names)) + ')' if names else ''}: name one with study_name.")
+        study_name = names[0]
+    return storage, study_name
+
+
 def _existing_settings(storage, study_name) -> dict[str, Any]:
-    storage = open_storage(storage if storage is not None else DEFAULT_STORAGE)
-    return _load_existing(storage, study_name or DEFAULT_STUDY_NAME).user_attrs.get(SETTINGS, {})
+    return _load_existing(open_storage(storage), study_name).user_attrs.get(SETTINGS, {})
 
 
 def _load_existing(storage: optuna.storages.BaseStorage, study_name: str) -> optuna.Study:
