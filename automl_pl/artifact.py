@@ -2,14 +2,15 @@
 
 An artifact directory holds:
 
-* the student model in its library's own format: XGBoost UBJSON (``model.ubj``),
-  LightGBM text (``model.txt``), CatBoost ``model.cbm``, or skops (``model.skops``)
-  for scikit-learn pipelines (see :mod:`automl_pl.model_files`); an
-  ensemble holds one such file per member (``member0_model.cbm``, ...);
+* each model of the weighted ensemble (one or more) in its library's own format:
+  XGBoost UBJSON (``member0_model.ubj``), LightGBM text (``.txt``), CatBoost ``.cbm``,
+  or skops (``.skops``) for scikit-learn pipelines (see :mod:`automl_pl.model_files`);
 * ``metadata.json``: family, parameters, scores, rows used, the feature schema
   (names, kinds, categories), library versions, the study and trial, the SHA-256
-  of every other file, and a checksum of the metadata itself; for an ensemble,
-  ``members`` lists each member's file, weight, family and parameters.
+  of every other file, and a checksum of the metadata itself; ``members`` lists
+  each model's file, weight, family and parameters.
+
+Artifacts of format 1 (one ``model.<ext>``, named at the top of ``metadata.json``) are still read.
 
 It is written to a temporary sibling directory and renamed into place, so a crash
 never leaves a half-written artifact. This module takes a fitted estimator and
@@ -45,8 +46,8 @@ from automl_pl.threads import ModelThreads, usable_cores
 
 FORMAT = "automl_pl.model"
 FORMAT_VERSION = 2
-"""The newest artifact format this version reads: 1 is one model, 2 adds ensembles (written as 2 only
-when they are one, so that older readers still read single models)."""
+"""The artifact format this version writes, and the newest it reads. Format 1 (one model file, its format and
+name at the top of ``metadata.json``) is still read; format 2 lists the models under ``members``, one or more."""
 ENSEMBLE = "ensemble"
 METADATA_FILE = "metadata.json"
 
@@ -75,6 +76,13 @@ class ExportedModel:
         return self.schema.names
 
     @property
+    def members(self) -> list[tuple[float, Any]]:
+        """``(weight, model)`` per model, in the order of ``metadata["members"]``: each model as its
+        library loaded it (a booster, or a scikit-learn pipeline fed normalised frames; see
+        :mod:`automl_pl.data`). For converters to other formats (:mod:`automl_pl.export`)."""
+        return list(self._members)
+
+    @property
     def target(self) -> str:
         return self.metadata.get("target", "prediction")
 
@@ -99,37 +107,26 @@ class ExportedModel:
         return f"ExportedModel(family={self.metadata.get('family')!r}, target={self.target!r}, features={len(self.schema.names)})"
 
 
-def export_model(estimator: Any, path: str | os.PathLike, *, artifact_format: str,
-                 metadata: Mapping[str, Any]) -> Path:
-    """Write a fitted :class:`~automl_pl.PseudoLabelRegressor`, or its student, to the directory ``path``.
+def export_ensemble(members: Sequence[tuple[Any, str, float, Mapping[str, Any]]], path: str | os.PathLike, *,
+                    metadata: Mapping[str, Any]) -> Path:
+    """Write a weighted ensemble of fitted models (one or more) to the directory ``path``.
 
-    The student must be a pipeline whose first step is a fitted
-    :class:`~automl_pl.data.FrameEncoder` and whose last step is the family's model.
-    An existing automl_pl artifact at ``path`` is replaced; any other existing,
-    non-empty directory or file is left alone and refused.
+    Args:
+        members: ``(estimator, artifact_format, weight, member metadata)`` per member, all with the
+            same feature schema. Each estimator is a fitted :class:`~automl_pl.PseudoLabelRegressor`
+            or its student: a pipeline whose first step is a fitted :class:`~automl_pl.data.FrameEncoder`
+            and whose last step is the family's model (frozen or not).
+        path: the directory to write. An existing automl_pl artifact there is replaced; any other
+            existing, non-empty directory or file is left alone and refused.
+        metadata: what describes the whole ensemble.
+
+    ``load_model`` predicts the weighted sum of the members' predictions.
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
 
     Raises:
         ArtifactError: ``path`` is taken by something else or cannot be written.
-    """
-    model_file = _model_file(artifact_format)
-    return _write(path, [(estimator, artifact_format, model_file)],
-                  {**metadata, "artifact_format": artifact_format, "model_file": model_file}, format_version=1)
-
-
-def export_ensemble(members: Sequence[tuple[Any, str, float, Mapping[str, Any]]], path: str | os.PathLike, *,
-                    metadata: Mapping[str, Any]) -> Path:
-    """Write a weighted ensemble of fitted :class:`~automl_pl.PseudoLabelRegressor` s to the directory ``path``.
-
-    Args:
-        members: ``(estimator, artifact_format, weight, member metadata)`` per member, each
-            estimator as :func:`export_model` takes it, all with the same feature schema.
-        path: as for :func:`export_model`.
-        metadata: what describes the whole ensemble.
-
-    ``load_model`` predicts the weighted sum of the members' predictions.
     """
     if not members:
         raise ValueError("an ensemble needs at least one member")
@@ -139,7 +136,7 @@ def export_ensemble(members: Sequence[tuple[Any, str, float, Mapping[str, Any]]]
         models.append((estimator, artifact_format, model_file))
         entries.append({**member_metadata, "weight": float(weight), "artifact_format": artifact_format,
                         "model_file": model_file})
-    return _write(path, models, {**metadata, "artifact_format": ENSEMBLE, "members": entries}, format_version=2)
+    return _write(path, models, {**metadata, "artifact_format": ENSEMBLE, "members": entries})
 
 
 def _model_file(artifact_format: str) -> str:
@@ -148,12 +145,8 @@ def _model_file(artifact_format: str) -> str:
     return model_files.FILE_NAMES[artifact_format]
 
 
-def _write(path: str | os.PathLike, models: Sequence[tuple[Any, str, str]], metadata: Mapping[str, Any], *,
-           format_version: int) -> Path:
-    """Stage ``(estimator, artifact_format, file name)`` models and ``metadata.json`` beside ``path``, then swap them in.
-
-    ``format_version`` is the oldest reader format that can read what is written.
-    """
+def _write(path: str | os.PathLike, models: Sequence[tuple[Any, str, str]], metadata: Mapping[str, Any]) -> Path:
+    """Stage ``(estimator, artifact_format, file name)`` models and ``metadata.json`` beside ``path``, then swap them in."""
     models = [(_student(estimator), artifact_format, model_file) for estimator, artifact_format, model_file in models]
     for student, _, _ in models:
         check_is_fitted(student)
@@ -170,7 +163,7 @@ def _write(path: str | os.PathLike, models: Sequence[tuple[Any, str, str]], meta
             model_files.SAVERS[artifact_format](student[-1], staging / model_file)
         document = {
             "format": FORMAT,
-            "format_version": format_version,
+            "format_version": FORMAT_VERSION,
             "automl_pl_version": __version__,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             **metadata,

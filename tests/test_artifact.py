@@ -7,6 +7,7 @@ import math
 import os
 import posix
 import warnings
+from datetime import UTC, datetime
 
 import numpy as np
 import optuna
@@ -14,8 +15,8 @@ import pytest
 import skops.io
 from sklearn.preprocessing import FunctionTransformer
 
-from automl_pl import ArtifactError, ExportedModel, PseudoLabelRegressor, load_model, tune
-from automl_pl.artifact import FORMAT_VERSION, METADATA_FILE, _checksum, _sha256, export_model
+from automl_pl import ArtifactError, ExportedModel, PseudoLabelRegressor, load_model, model_files, tune
+from automl_pl.artifact import FORMAT, FORMAT_VERSION, METADATA_FILE, _checksum, _sha256, export_ensemble
 from automl_pl.data import FeatureSchema
 from automl_pl.models import FAMILIES, build_model
 
@@ -37,9 +38,31 @@ def _fit(name, X, y, X_unlabeled, *, seed=0):
 
 
 def _export(model, path, name, params=None):
+    """``model`` exported alone: an ensemble of one, as ``TuneResult.export`` writes a single trial fitted on all rows."""
     family = FAMILIES[name]
-    metadata = {"family": name, "params": params or {}, "target": "target", "ignored_columns": []}
-    return export_model(model, path, artifact_format=family.artifact_format, metadata=metadata)
+    described = {"family": name, "params": params or {}}
+    return export_ensemble([(model, family.artifact_format, 1.0, described)], path,
+                           metadata={**described, "target": "target", "ignored_columns": []})
+
+
+def _write_format_1(model, path, name):
+    """An artifact of format 1, as automl_pl wrote single models before ensembles: written by hand, since
+    automl_pl no longer writes it, to check that it is still read."""
+    family = FAMILIES[name]
+    model_file = MODEL_FILES[family.artifact_format]
+    path.mkdir()
+    model_files.SAVERS[family.artifact_format](model.estimator_[-1], path / model_file)
+    document = {
+        "format": FORMAT, "format_version": 1, "automl_pl_version": "0.1.0",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "family": name, "params": {}, "target": "target", "ignored_columns": [],
+        "artifact_format": family.artifact_format, "model_file": model_file,
+        "schema": model.estimator_[0].schema_.to_dict(), "versions": {},
+        "files": {model_file: _sha256(path / model_file)},
+    }
+    document["checksum"] = _checksum(document)
+    (path / METADATA_FILE).write_text(json.dumps(document, indent=2))
+    return path
 
 
 def _rewrite_metadata(path, change, *, fix_checksum=True):
@@ -65,7 +88,7 @@ def test_export_load_gives_identical_predictions(name, tmp_path, X, y, X_unlabel
     model, params = _fit(name, X, y, X_unlabeled)
     path = _export(model, tmp_path / "artifact", name, params)
 
-    model_file = MODEL_FILES[family.artifact_format]
+    model_file = "member0_" + MODEL_FILES[family.artifact_format]
     assert sorted(os.listdir(path)) == sorted([METADATA_FILE, model_file])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -76,8 +99,8 @@ def test_export_load_gives_identical_predictions(name, tmp_path, X, y, X_unlabel
     assert loaded.feature_names_in_ == list(X.columns)
     assert loaded.schema == model.estimator_[0].schema_
     assert loaded.metadata["family"] == name
-    assert loaded.metadata["artifact_format"] == family.artifact_format
-    assert loaded.metadata["format_version"] == 1  # one model: readable by every automl_pl
+    assert [m["artifact_format"] for m in loaded.metadata["members"]] == [family.artifact_format]
+    assert loaded.metadata["format_version"] == FORMAT_VERSION
     assert loaded.metadata["files"] == {model_file: _sha256(path / model_file)}
     assert loaded.target == "target"
 
@@ -87,6 +110,14 @@ def test_export_load_gives_identical_predictions(name, tmp_path, X, y, X_unlabel
         assert got.dtype == np.float64 and got.shape == (len(frame),)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     assert loaded.predict(new_rows.iloc[:0]).shape == (0,)
+
+
+@pytest.mark.parametrize("name", ["ridge", "lightgbm"])
+def test_an_artifact_of_format_1_is_still_read(name, tmp_path, X, y, X_unlabeled, new_rows):
+    model, _ = _fit(name, X, y, X_unlabeled)
+    loaded = load_model(_write_format_1(model, tmp_path / "old", name))
+    assert loaded.metadata["format_version"] == 1 and loaded.metadata["family"] == name
+    np.testing.assert_allclose(loaded.predict(new_rows), model.predict(new_rows), rtol=1e-12, atol=1e-12)
 
 
 def test_hist_gradient_boosting_without_categoricals_round_trips(tmp_path, X, y, X_unlabeled, new_rows):
@@ -137,7 +168,7 @@ def test_tuned_hist_gradient_boosting_on_mixed_data_loads(tmp_path, make_data, n
 
 def test_tampered_model_file_is_refused(ridge_artifact):
     path, _ = ridge_artifact
-    file = path / "model.skops"
+    file = path / "member0_model.skops"
     data = bytearray(file.read_bytes())
     data[len(data) // 2] ^= 0xFF
     file.write_bytes(bytes(data))
@@ -189,7 +220,7 @@ def test_newer_format_version_is_refused(ridge_artifact):
 
 def test_missing_model_file_is_refused(ridge_artifact):
     path, _ = ridge_artifact
-    (path / "model.skops").unlink()
+    (path / "member0_model.skops").unlink()
     with pytest.raises(ArtifactError, match="missing"):
         load_model(path)
 
@@ -198,8 +229,8 @@ def test_file_names_outside_the_directory_are_refused(ridge_artifact):
     path, _ = ridge_artifact
 
     def escape(metadata):
-        metadata["files"] = {"../model.skops": metadata["files"]["model.skops"]}
-        metadata["model_file"] = "../model.skops"
+        metadata["files"] = {"../model.skops": metadata["files"]["member0_model.skops"]}
+        metadata["members"][0]["model_file"] = "../model.skops"
 
     _rewrite_metadata(path, escape)
     with pytest.raises(ArtifactError, match="does not describe a readable model"):
@@ -248,7 +279,7 @@ def test_reexport_replaces_the_artifact_cleanly(tmp_path, X, y, X_unlabeled, new
 
     assert sorted(os.listdir(tmp_path)) == ["model"]
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith((".partial", ".old"))]
-    assert sorted(os.listdir(path)) == [METADATA_FILE, "model.txt"]
+    assert sorted(os.listdir(path)) == ["member0_model.txt", METADATA_FILE]
     loaded = load_model(path)
     assert loaded.metadata["family"] == "lightgbm"
     np.testing.assert_allclose(loaded.predict(new_rows), lgbm.predict(new_rows), rtol=1e-12, atol=1e-12)
@@ -296,9 +327,9 @@ def test_predict_checks_its_input(ridge_artifact, new_rows):
 
 def test_skops_file_with_a_type_outside_the_allow_list_is_refused(ridge_artifact, monkeypatch):
     path, _ = ridge_artifact
-    model_file = path / "model.skops"
+    model_file = path / "member0_model.skops"
     skops.io.dump(FunctionTransformer(func=os.system), model_file)  # what an attacker would plant
-    _rewrite_metadata(path, lambda m: m["files"].update({"model.skops": _sha256(model_file)}))
+    _rewrite_metadata(path, lambda m: m["files"].update({"member0_model.skops": _sha256(model_file)}))
 
     calls = []
     monkeypatch.setattr(os, "system", lambda *args, **kwargs: calls.append(args) or 0)

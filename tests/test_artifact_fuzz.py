@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from automl_pl import ArtifactError, PseudoLabelRegressor, load_model
-from automl_pl.artifact import METADATA_FILE, _checksum, _sha256, export_model
+from automl_pl.artifact import METADATA_FILE, _checksum, _sha256, export_ensemble
 from automl_pl.data import FeatureSchema
 from automl_pl.models import FAMILIES, build_model
 
@@ -48,8 +48,9 @@ def artifact(request, tmp_path_factory, X, y, X_unlabeled) -> Path:
     model = PseudoLabelRegressor(build_model(family, params, schema=schema, random_state=0, n_jobs=1),
                                  sample_rate=0.3, random_state=0).fit(X, y, X_unlabeled=X_unlabeled)
     path = tmp_path_factory.mktemp(request.param) / "model"
-    return export_model(model, path, artifact_format=family.artifact_format,
-                        metadata={"family": family.name, "params": params, "target": "y", "ignored_columns": []})
+    described = {"family": family.name, "params": params}
+    return export_ensemble([(model, family.artifact_format, 1.0, described)], path,
+                           metadata={**described, "target": "y", "ignored_columns": []})
 
 
 def damage(path: Path, rng: np.random.Generator) -> str:
@@ -92,7 +93,7 @@ def test_corrupted_artifacts_load_cleanly_or_not_at_all(artifact, deliberate, tm
 
     monkeypatch.setattr(model_files, "PARSE_TIMEOUT_SECONDS", 10)  # some damage sends LightGBM's parser looping
     rng = np.random.default_rng(1 + deliberate)
-    native = not (artifact / "model.skops").exists()
+    native = not (artifact / "member0_model.skops").exists()
     for case in range(DELIBERATE_NATIVE_CASES if deliberate and native else CASES_PER_KIND):
         copy = tmp_path / f"case{case}"
         shutil.copytree(artifact, copy)
@@ -119,10 +120,10 @@ def test_a_planted_pickle_is_never_executed(tmp_path):
     schema = FeatureSchema.infer(frame)
     model = PseudoLabelRegressor(build_model(family, {"ridge_alpha": 1.0}, schema=schema, random_state=0, n_jobs=1),
                                  sample_rate=0.0).fit(frame, X @ [1.0, 2.0])
-    path = export_model(model, tmp_path / "model", artifact_format="skops",
-                        metadata={"family": "ridge", "params": {}, "target": "y", "ignored_columns": []})
+    path = export_ensemble([(model, "skops", 1.0, {"family": "ridge", "params": {}})], tmp_path / "model",
+                           metadata={"family": "ridge", "target": "y", "ignored_columns": []})
     marker = tmp_path / "pwned"
-    (path / "model.skops").write_bytes(pickle.dumps(Plant(marker)))
+    (path / "member0_model.skops").write_bytes(pickle.dumps(Plant(marker)))
     rehash(path)
     with pytest.raises(ArtifactError, match="cannot read the model file"):
         load_model(path)

@@ -11,7 +11,7 @@ import optuna
 import pytest
 
 from automl_pl import PseudoLabelRegressor, load_model
-from automl_pl.artifact import export_model
+from automl_pl.artifact import export_ensemble
 from automl_pl.data import FeatureSchema
 from automl_pl.models import FAMILIES, build_model
 from automl_pl.models._base import final_estimator, tree_count
@@ -59,8 +59,8 @@ def test_a_booster_told_to_stop_early_stops_and_exports_the_model_it_predicts_wi
     model = PseudoLabelRegressor(pipeline, sample_rate=0.5, pseudo_weight=0.5, random_state=0)
     model.fit(X, y, X_unlabeled=pool)
     assert 0 < tree_count(model) < CAP
-    path = export_model(model, tmp_path / "model", artifact_format=FAMILIES[name].artifact_format,
-                        metadata={"family": name, "params": {}, "target": "target", "ignored_columns": []})
+    path = export_ensemble([(model, FAMILIES[name].artifact_format, 1.0, {"family": name, "params": {}})],
+                           tmp_path / "model", metadata={"family": name, "target": "target", "ignored_columns": []})
     np.testing.assert_allclose(load_model(path).predict(pool), model.predict(pool), rtol=1e-9, atol=1e-9)
 
 
