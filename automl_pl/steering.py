@@ -1,6 +1,7 @@
 """How automl_pl steers a study beyond what TPE proposes.
 
-* a new study starts with a strong default model, without and then with pseudo-labels;
+* a new study starts with the starting portfolio's configurations (see :mod:`automl_pl.portfolio`),
+  the first without and then with pseudo-labels;
 * each supervised trial that becomes the best is tried again with pseudo-labels;
 * with a time budget, time is kept for the best trial's fold models to be refitted,
   when they were not kept from its cross-validation (see :mod:`automl_pl.fold_models`);
@@ -11,13 +12,14 @@ What happens after the trials (ensemble, stack, refit) is :mod:`automl_pl.final_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import optuna
 from optuna.trial import TrialState
 
 from automl_pl.final_model import REFIT_MARGIN, refit_seconds
+from automl_pl.models import ModelFamily
 from automl_pl.models._base import starting_params
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, PseudoLabelObjective
 
@@ -32,36 +34,52 @@ SECOND_FAMILIES = ("catboost",)
 different kind of booster, often the best on categorical data, and too slow at random settings."""
 
 
-def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective) -> None:
-    """Start a new study with a strong default model, without and then with pseudo-labels.
+def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective, *,
+                            portfolio: Sequence[Mapping[str, Any]] | None = None) -> None:
+    """Start a new study with strong configurations, the first without and then with pseudo-labels.
 
     With a time budget, the quickest family's defaults (by ``relative_cost``: ridge, fitted in
     milliseconds) run before them, without pseudo-labels: however short the budget or busy the
     machine, the study then holds a sound model to return.
 
-    The first two trials answer the tutorial's question at once (do pseudo-labels help
-    this model?) and give the sampler and the pruner a good reference, however short the budget.
-    Then the defaults of ``SECOND_FAMILIES`` the study may choose, without pseudo-labels (if it
-    becomes the best, :class:`PseudoLabelTheBest` tries it with them).
+    Then the ``portfolio``'s configurations in order (see :mod:`automl_pl.portfolio`; already clipped
+    for the study's data), without pseudo-labels; the first of them once more with the tutorial's
+    pseudo-labels, which answers the tutorial's question at once (do pseudo-labels help this model?)
+    and gives the sampler and the pruner a good reference, however short the budget. Without a
+    portfolio (``None`` or empty): the defaults of the first of ``STARTING_FAMILIES`` the study may
+    choose, in the same two ways, then those of ``SECOND_FAMILIES``. A configuration that becomes
+    the best is tried with pseudo-labels by :class:`PseudoLabelTheBest`.
     """
     families, fixed = objective.families, objective.fixed_params
     n_rows = len(objective.folds[0][0])
+    starting = [dict(c) for c in portfolio or ()] or _default_start(families, fixed, n_rows)
+    if not starting:
+        return
+    first = starting[0]
+    if objective.budget.limited and "model" not in fixed:
+        quick = min((f for f in families.values() if f.defaults is not None), key=lambda f: f.relative_cost)
+        if quick.name != first["model"]:
+            _enqueue(study, {"model": quick.name, **starting_params(quick, n_rows), "sample_rate": 0.0}, fixed)
+    _enqueue(study, {**first, "sample_rate": 0.0}, fixed)
+    _enqueue_pseudo_variant(study, objective, first, sample_rate=TUTORIAL_SAMPLE_RATE)
+    for configuration in starting[1:]:
+        _enqueue(study, {**configuration, "sample_rate": 0.0}, fixed)
+
+
+def _default_start(families: Mapping[str, ModelFamily], fixed: Mapping[str, Any], n_rows: int) -> list[dict[str, Any]]:
+    """Without a portfolio: the first of ``STARTING_FAMILIES``' defaults, then ``SECOND_FAMILIES``'."""
     candidates = [fixed["model"]] if "model" in fixed else [n for n in STARTING_FAMILIES if n in families]
     for name in candidates:
         params = starting_params(families[name], n_rows)
         if params is not None:
             break
     else:
-        return
-    if objective.budget.limited and "model" not in fixed:
-        quick = min((f for f in families.values() if f.defaults is not None), key=lambda f: f.relative_cost)
-        if quick.name != name:
-            _enqueue(study, {"model": quick.name, **starting_params(quick, n_rows), "sample_rate": 0.0}, fixed)
-    _enqueue(study, {"model": name, **params, "sample_rate": 0.0}, fixed)
-    _enqueue_pseudo_variant(study, objective, {"model": name, **params}, sample_rate=TUTORIAL_SAMPLE_RATE)
+        return []
+    start = [{"model": name, **params}]
     if "model" not in fixed:
-        for second in (n for n in SECOND_FAMILIES if n in families and n != name):
-            _enqueue(study, {"model": second, **starting_params(families[second], n_rows), "sample_rate": 0.0}, fixed)
+        start += [{"model": second, **starting_params(families[second], n_rows)}
+                  for second in SECOND_FAMILIES if second in families and second != name]
+    return start
 
 
 def _enqueue(study: optuna.Study, params: Mapping[str, Any], fixed: Mapping[str, Any]) -> None:

@@ -29,6 +29,7 @@ from automl_pl.final_model import check_refittable, fit_final_model, record_ense
 from automl_pl.models import ModelFamily, resolve_families
 from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective
 from automl_pl.optimize import run_trials
+from automl_pl.portfolio import Portfolio
 from automl_pl.pseudo_label import SELECTIONS
 from automl_pl.result import PreparedData, TuneResult
 from automl_pl.steering import ENSEMBLE_REFITS, KeepTimeForTheRefit, PseudoLabelTheBest, enqueue_starting_trials
@@ -76,6 +77,7 @@ def tune(
     ensemble: bool = True,
     bagging: bool = True,
     stacking: bool = True,
+    portfolio: Portfolio | Sequence[Mapping[str, Any]] | str | None = "default",
 ) -> TuneResult:
     """Tune model family, hyperparameters and pseudo-label settings jointly; make the best trial's final model.
 
@@ -128,6 +130,11 @@ def tune(
         stacking: with ``ensemble``, let a stack layer (non-negative least squares over the same
             trials' out-of-fold predictions) replace the weighted mean when it scores better on rows
             it was not fitted on (see :mod:`automl_pl.stacking`).
+        portfolio: the configurations a new study runs first, in order, before TPE proposes any
+            (see :mod:`automl_pl.portfolio`): ``"default"`` for the one that ships with automl_pl,
+            chosen on other datasets; a :class:`~automl_pl.portfolio.Portfolio` or a list of
+            ``{"model": family, <parameter>: value}`` mappings of your own; ``None`` for the
+            families' defaults only.
         bagging: a trial's final model is the mean of its fold models, kept from its
             cross-validation (see :mod:`automl_pl.fold_models`): no refit, and steadier on
             few labels. ``False`` refits it once on all labelled rows instead, which can do
@@ -157,6 +164,7 @@ def tune(
     check_cv_repeats(cv_repeats)
     families = resolve_families(models)
     fixed = check_fixed_params(fixed_params, families)
+    starting = _portfolio(portfolio)
     threads = _threads(n_jobs)
     storage = open_storage(storage, heartbeat_seconds=heartbeat_seconds)  # after the checks: no stray file
     study, created, settings = _open_study(storage, study_name, data=data, cv=cv, cv_repeats=cv_repeats,
@@ -174,7 +182,8 @@ def tune(
         callbacks.append(KeepTimeForTheRefit(objective, refits=ENSEMBLE_REFITS if ensemble else 1.0))
     n_before = len(study.trials)
     if created or (not worker and not study.trials):  # one worker of many queues the starting trials
-        enqueue_starting_trials(study, objective)
+        enqueue_starting_trials(study, objective, portfolio=starting.for_study(
+            families, n_rows=len(folds[0][0]), fixed=fixed) if starting is not None else None)
     with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
         run_trials(study, objective, n_trials=n_trials, deadline=lambda: budget.trials_end,
                    show_progress_bar=show_progress_bar, callbacks=callbacks, wait_for_running=has_heartbeat(storage))
@@ -261,6 +270,22 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
     X_unlabeled_norm = None if X_unlabeled is None else schema.transform(X_unlabeled, what="X_unlabeled").reset_index(drop=True)
     return PreparedData(X_norm, target, X_unlabeled_norm, schema, target_name,
                         data_fingerprint(X_norm, target, X_unlabeled_norm))
+
+
+def _portfolio(portfolio: Portfolio | Sequence[Mapping[str, Any]] | str | None) -> Portfolio | None:
+    """``tune``'s ``portfolio`` argument as a :class:`Portfolio`, or ``None``.
+
+    Raises:
+        ValueError: an unknown name, or a configuration without a ``model``.
+    """
+    if portfolio is None or isinstance(portfolio, Portfolio):
+        return portfolio
+    if isinstance(portfolio, str):
+        if portfolio != "default":
+            raise ValueError(f"portfolio={portfolio!r} is unknown: pass \"default\", None (the families' defaults "
+                             "only) or a list of configurations such as [{'model': 'lightgbm', 'lgbm_num_leaves': 63}]")
+        return Portfolio.default()
+    return Portfolio.from_configurations(portfolio)
 
 
 def check_fixed_params(fixed_params: Mapping[str, Any] | None, families: Mapping[str, ModelFamily]) -> dict[str, Any]:
