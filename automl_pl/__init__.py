@@ -13,6 +13,7 @@ from automl_pl.artifact import ArtifactError, ExportedModel, load_model
 from automl_pl.pseudo_label import PseudoLabelRegressor
 from automl_pl.report import (
     plot_family_comparison,
+    plot_feature_importance,
     plot_optimization_history,
     plot_param_importances,
     plot_pseudo_vs_supervised,
@@ -30,6 +31,7 @@ __all__ = [
     "__version__",
     "load_model",
     "plot_family_comparison",
+    "plot_feature_importance",
     "plot_optimization_history",
     "plot_param_importances",
     "plot_pseudo_vs_supervised",

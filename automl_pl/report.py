@@ -1,7 +1,7 @@
 """Insight from a study alone: gather small NamedTuples from its trials, then draw them with plotly.
 
 The gathering functions (``gather_trials``, ``sample_rate_curves``, ``family_summaries``,
-``final_combination``)
+``final_combination``, ``feature_importances``)
 are what the tests check; the ``plot_*`` functions only draw; :func:`write_report` puts
 every figure on one self-contained HTML page. Reads a finished or running study, nothing else.
 """
@@ -22,7 +22,7 @@ import optuna
 from optuna.trial import TrialState
 
 from automl_pl._files import write_atomically
-from automl_pl.trial_attrs import CV_RMSE_BY_ROUND, ENSEMBLE, SUPERVISED_CV_RMSE
+from automl_pl.trial_attrs import CV_RMSE_BY_ROUND, ENSEMBLE, FEATURE_IMPORTANCE, SUPERVISED_CV_RMSE
 
 if TYPE_CHECKING:  # plotly is imported where a figure is drawn
     import plotly.graph_objects as go
@@ -59,6 +59,40 @@ class FinalCombination(NamedTuple):
     mean_held_out_rmse: float | None
     stack_held_out_rmse: float | None
     strayed: list[int]  # trials left out: their predictions stray on the unlabelled rows
+
+
+class FeatureBar(NamedTuple):
+    """One feature's importance to the final model (see :mod:`automl_pl.importance`)."""
+
+    feature: str
+    importance: float  # growth of the RMSE when the feature is shuffled
+    stddev: float | None  # over the shuffles
+    gain: float | None  # the boosters' share of gain, or None without a booster
+
+
+class FeatureImportanceInfo(NamedTuple):
+    """The final model's feature importance as recorded in the study, and on which rows it was measured."""
+
+    bars: list[FeatureBar]  # most important first
+    rows: str  # "out-of-fold" or "training rows"
+    n_rows: int
+    n_repeats: int
+
+
+def feature_importances(study: optuna.Study) -> FeatureImportanceInfo | None:
+    """The feature importance ``tune`` (or ``TuneResult.feature_importance``) recorded for the study's best
+    trial, or ``None`` (none measured, or measured for an earlier best trial)."""
+    recorded = study.user_attrs.get(FEATURE_IMPORTANCE)
+    try:
+        best = study.best_trial.number
+    except ValueError:
+        return None
+    if not isinstance(recorded, dict) or recorded.get("best_trial") != best:
+        return None
+    bars = [FeatureBar(str(f), float(i), s, g) for f, i, s, g in
+            zip(recorded["feature"], recorded["importance"], recorded["stddev"], recorded["gain"]) if i is not None]
+    return FeatureImportanceInfo(bars, str(recorded.get("rows")), int(recorded.get("n_rows") or 0),
+                                 int(recorded.get("n_repeats") or 0))
 
 
 def final_combination(study: optuna.Study) -> FinalCombination | None:
@@ -171,6 +205,38 @@ def plot_family_comparison(study: optuna.Study) -> go.Figure:
     return fig
 
 
+MAX_FEATURE_BARS = 30
+"""The feature importance figure shows at most this many features, the most important."""
+
+
+def plot_feature_importance(study: optuna.Study) -> go.Figure:
+    """The final model's permutation importance per feature (bars, with their spread) and the boosters' gain share.
+
+    Raises:
+        ValueError: no feature importance is recorded for the study's best trial.
+    """
+    import plotly.graph_objects as go
+
+    info = feature_importances(study)
+    if info is None:
+        raise ValueError(f"study {study.study_name!r} has no feature importance recorded for its best trial; "
+                         "call result.feature_importance() on the result of tune() or refit_best()")
+    bars = info.bars[:MAX_FEATURE_BARS][::-1]  # plotly draws the first bar at the bottom
+    fig = go.Figure()
+    fig.add_bar(x=[b.importance for b in bars], y=[b.feature for b in bars], orientation="h",
+                name="RMSE growth when shuffled",
+                error_x={"type": "data", "array": [b.stddev or 0.0 for b in bars], "visible": True})
+    if any(b.gain is not None for b in bars):
+        fig.add_bar(x=[b.gain for b in bars], y=[b.feature for b in bars], orientation="h", xaxis="x2",
+                    name="boosters' gain share", marker={"color": "rgba(127, 140, 141, 0.5)"})
+        fig.update_layout(xaxis2={"overlaying": "x", "side": "top", "title": "gain share", "range": [0, 1]})
+    fig.update_layout(
+        title=f"Feature importance of the final model: RMSE growth when a feature is shuffled "
+              f"({info.rows}, {info.n_rows} rows, {info.n_repeats} shuffles)",
+        xaxis_title="RMSE growth (target units)", barmode="overlay", height=max(320, 24 * len(bars) + 160))
+    return fig
+
+
 def plot_optimization_history(study: optuna.Study) -> go.Figure:
     """Optuna's optimization history (best value so far, trial by trial)."""
     return optuna.visualization.plot_optimization_history(study)
@@ -196,6 +262,8 @@ def write_report(study: optuna.Study, path: str | os.PathLike) -> Path:
                plot_family_comparison(study)]
     if len(points) >= 2:
         figures.append(plot_param_importances(study))
+    if feature_importances(study) is not None:
+        figures.append(plot_feature_importance(study))
     parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), default_height="520px")
              for i, fig in enumerate(figures)]
     page = _PAGE.format(title=html.escape(f"automl_pl study {study.study_name}"), summary=_summary_table(study, points),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,12 @@ from sklearn.frozen import FrozenEstimator
 from automl_pl.artifact import export_ensemble
 from automl_pl.data import FeatureSchema
 from automl_pl.ensemble import EnsembleRegressor
+from automl_pl.importance import MAX_ROWS, N_REPEATS, feature_importance
+from automl_pl.leaderboard import leaderboard
 from automl_pl.models import get_family
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, pseudo_label_settings, refit_settings
 from automl_pl.pseudo_label import n_pseudo_labeled
-from automl_pl.trial_attrs import BEST_N_ROUNDS, ENSEMBLE, SUPERVISED_CV_RMSE
+from automl_pl.trial_attrs import BEST_N_ROUNDS, ENSEMBLE, FEATURE_IMPORTANCE, SUPERVISED_CV_RMSE
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class TuneResult:
             was kept from the cross-validation; see :mod:`automl_pl.fold_models`).
         data: the prepared data the study ran on.
         members_: ``{trial number: weight}`` of the trials ``best_estimator_`` is made of.
+        importance_: the final model's feature importance once measured (by :func:`tune` when its
+            time allowed, or by :meth:`feature_importance`), else ``None``.
     """
 
     study: optuna.Study
@@ -57,6 +62,7 @@ class TuneResult:
     refit_time_: float
     data: PreparedData
     members_: dict[int, float] = field(default_factory=dict)
+    importance_: pd.DataFrame | None = None
 
     @property
     def best_trial(self) -> optuna.trial.FrozenTrial:
@@ -95,6 +101,55 @@ class TuneResult:
         """The same trial's teachers' CV RMSE: the score without pseudo-labels."""
         return self.best_trial.user_attrs.get(SUPERVISED_CV_RMSE)
 
+    def leaderboard(self, *, by: str = "trial") -> pd.DataFrame:
+        """The study's trials (``by="trial"``), best first, or its model families (``by="family"``) as a DataFrame.
+
+        See :func:`automl_pl.leaderboard.leaderboard` for the columns.
+        """
+        return leaderboard(self.study, by=by)
+
+    def feature_importance(self, *, n_repeats: int = N_REPEATS, max_rows: int = MAX_ROWS, random_state: int = 0,
+                           seconds: float | None = None) -> pd.DataFrame | None:
+        """The final model's feature importance: permutation importance on out-of-fold rows, and the boosters' gain.
+
+        One row per feature, most important first: ``importance`` is how much the RMSE grows when
+        the feature is shuffled, ``gain`` the boosters' share of gain (see :mod:`automl_pl.importance`).
+        Measured once and kept (``importance_``, and in the study for the report) unless other
+        ``n_repeats``, ``max_rows`` or ``random_state`` are asked for. ``None`` when it is not foreseen to fit
+        in ``seconds``.
+
+        Raises:
+            RuntimeError: the result has no final model (``refit=False``).
+        """
+        if self.best_estimator_ is None:
+            raise RuntimeError("this result was made with refit=False: there is no final model to explain; "
+                               "call automl_pl.refit_best(...) first")
+        kept = self.importance_
+        if kept is not None and kept.attrs.get("asked") == (n_repeats, max_rows, random_state):
+            return kept
+        table = feature_importance(self.best_estimator_, self.data.X, self.data.y, n_repeats=n_repeats,
+                                   max_rows=max_rows, random_state=random_state, seconds=seconds)
+        if table is not None:
+            table.attrs["asked"] = (n_repeats, max_rows, random_state)
+            self.importance_ = table
+            self.study.set_user_attr(FEATURE_IMPORTANCE, self._importance_record())
+        return table
+
+    def _importance_record(self) -> dict[str, Any] | None:
+        """The measured feature importance as plain JSON (study attribute and artifact metadata), or ``None``."""
+        table = self.importance_
+        if table is None:
+            return None
+        return {
+            "best_trial": self.best_trial.number,
+            "trials": list(self.members_),
+            "rows": table.attrs.get("rows"),
+            "n_rows": table.attrs.get("n_rows"),
+            "n_repeats": table.attrs.get("n_repeats"),
+            **{column: [_plain(v) for v in table[column]]
+               for column in ("feature", "importance", "stddev", "importance_share", "gain")},
+        }
+
     def export(self, path: str | os.PathLike, *, ignored_columns: Sequence[str] = ()) -> Path:
         """Write the final model to the directory ``path`` (see :mod:`automl_pl.artifact`).
 
@@ -128,12 +183,35 @@ class TuneResult:
                 "unlabeled_pool": pool,
             },
             "ignored_columns": list(ignored_columns),
+            "feature_importance": self._importance_record(),
             "study": {"name": self.study.study_name, "trial_number": trial.number,
                       "trials": list(self.members_), "models_per_trial": n_folds},
         }
         return export_ensemble([(model, get_family(m["family"]).artifact_format, weight, m)
                                 for model, m, weight in zip(fitted, members, weights)],
                                path, metadata=metadata)
+
+    def export_mlflow(self, path: str | os.PathLike, *, ignored_columns: Sequence[str] = ()) -> Path:
+        """Write the final model as an MLflow ``pyfunc`` model directory (extra ``mlflow``).
+
+        The MLflow model carries the automl_pl artifact that :meth:`export` writes and predicts with it;
+        ``mlflow models serve -m PATH`` serves it. See :mod:`automl_pl.export.mlflow_model`.
+        """
+        from automl_pl.export import save_mlflow_model
+
+        with tempfile.TemporaryDirectory() as folder:
+            return save_mlflow_model(self.export(Path(folder) / "artifact", ignored_columns=ignored_columns), path)
+
+    def export_onnx(self, path: str | os.PathLike) -> Path:
+        """Write the final model as one ONNX file for onnxruntime (extra ``onnx``).
+
+        Raises:
+            OnnxExportError: a member's family cannot be converted; see :mod:`automl_pl.export.onnx_model`.
+        """
+        from automl_pl.export import save_onnx_model
+
+        with tempfile.TemporaryDirectory() as folder:
+            return save_onnx_model(self.export(Path(folder) / "artifact"), path)
 
     @staticmethod
     def _describe(trial: optuna.trial.FrozenTrial, fold: int | None) -> dict[str, Any]:
@@ -200,7 +278,17 @@ class TuneResult:
                         f"{self.refit_time_:.1f} s")
                 lines.append(f"final model: {len(models) // len(self.members_)} fold models per trial, each fitted on "
                              f"its fold's training rows and the unlabelled pool ({made})")
+        if self.importance_ is not None:
+            top = ", ".join(f"{f} {v:.4g}" for f, v in zip(self.importance_["feature"][:5], self.importance_["importance"]))
+            lines.append(f"most important features (RMSE growth when shuffled, {self.importance_.attrs.get('rows')}): {top}")
         return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """A table cell as JSON holds it: a float, ``None`` for NaN, or a string."""
+    if isinstance(value, str):
+        return value
+    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def _short(value: Any) -> str:

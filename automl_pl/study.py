@@ -114,7 +114,8 @@ def tune(
             ``{"sample_rate": 0.0}`` (no pseudo-labels), ``{"selection": "confidence"}`` or
             ``{"model": "lightgbm", "lgbm_num_leaves": 31}``; recorded in every trial's params.
         show_progress_bar: show Optuna's progress bar.
-        refit: make the best trial's final model, ``best_estimator_`` (see ``bagging``).
+        refit: make the best trial's final model, ``best_estimator_`` (see ``bagging``), and measure its
+            feature importance (``importance_``) when the time left allows (see :mod:`automl_pl.importance`).
         worker: this process is one of several sharing the study (on one machine through a
             ``journal:`` file, on many through PostgreSQL). It joins or creates the study,
             draws its own sampler seed so workers do not repeat each other's trials, runs
@@ -196,8 +197,11 @@ def tune(
                             seconds_left=budget.seconds_left(), stacking=stacking, on_pool=objective.on_pool)
         else:
             study.set_user_attr(ENSEMBLE, None)
-        return fit_final_model(study, data, folds=folds if bagging else None, random_state=random_state,
-                      n_jobs=objective.threads.now(), kept=objective.fold_models)
+        result = fit_final_model(study, data, folds=folds if bagging else None, random_state=random_state,
+                                 n_jobs=objective.threads.now(), kept=objective.fold_models)
+        # Cheap, and bounded by half the time left: a budget that leaves too little measures it on demand instead.
+        result.feature_importance(seconds=None if not budget.limited else max(0.0, budget.seconds_left() / 2))
+        return result
 
 
 def refit_best(
