@@ -15,6 +15,7 @@ This module sits at the bottom of the package: it imports nothing from it.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -207,6 +208,45 @@ def column_kind(series: pd.Series, *, name: str) -> ColumnKind:
     )
 
 
+MAX_ABS_TARGET = 1e15
+"""The largest target magnitude accepted. LightGBM and XGBoost keep the target and its sums in 32-bit
+floats, which end at 3.4e38, and square sums of residuals: on 100 rows XGBoost's CV RMSE grew by half
+from a target times 1e18 to one times 1e20 and it failed at 1e100, where LightGBM overflowed and
+64-bit squares are not far (1.3e154). Larger targets are refused with advice to rescale, not scaled."""
+
+
+def check_whole_number(value: object, name: str, *, minimum: int, maximum: int | None = None,
+                       none_means: str | None = None, unit: str = "") -> int | None:
+    """Return ``value`` if it is a whole number (not a bool) within bounds, else raise one clear ValueError.
+
+    Args:
+        value: the setting as given.
+        name: its name in the user's terms, e.g. ``"n_trials"``.
+        minimum, maximum: the bounds, inclusive.
+        none_means: if given, ``None`` is accepted and the message says what it means.
+        unit: what is counted, e.g. ``"folds"``, for the message.
+
+    Raises:
+        ValueError: e.g. ``cv must be a whole number of folds >= 2, got 1.5``.
+    """
+    if value is None and none_means is not None:
+        return None
+    if isinstance(value, np.integer):
+        value = int(value)
+    if (not isinstance(value, int) or isinstance(value, bool) or value < minimum
+            or (maximum is not None and value > maximum)):
+        what = f"a whole number{f' of {unit}' if unit else ''}"
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        alternative = f" (or None for {none_means})" if none_means is not None else ""
+        raise ValueError(f"{name} must be {what} {bounds}{alternative}, got {value!r}")
+    return value
+
+
+def plain_number(value: float) -> str:
+    """A number as a person writes it: ``1426.14``, ``2``, ``1.2e+299`` (never ``np.float64(...)``)."""
+    return f"{float(value):.6g}"
+
+
 def check_target(y: object, *, n_rows: int, name: str = "y") -> np.ndarray:
     """Return the target as a float array, or raise a clear error about what is wrong with it."""
     if isinstance(y, pd.DataFrame):
@@ -229,9 +269,44 @@ def check_target(y: object, *, n_rows: int, name: str = "y") -> np.ndarray:
             f"target {name} has {int(bad.sum())} missing or infinite values (first at row {int(np.argmax(bad))}). "
             "Drop those rows, or pass them as unlabelled data (X_unlabeled) instead."
         )
+    if len(values) == 1:
+        raise ValueError(f"target {name} has a single value ({plain_number(values[0])}): one labelled row is "
+                         "nothing to learn from or to cross-validate on. Add labelled rows.")
     if len(values) and np.ptp(values) == 0:
-        raise ValueError(f"target {name} is constant ({values[0]!r}); there is nothing to learn. Check the target column.")
+        raise ValueError(f"target {name} is constant ({plain_number(values[0])}); there is nothing to learn. "
+                         "Check the target column.")
+    largest = float(np.max(np.abs(values))) if len(values) else 0.0
+    if largest > MAX_ABS_TARGET:
+        scale = 10.0 ** math.ceil(math.log10(largest / MAX_ABS_TARGET * 1e3))
+        raise ValueError(
+            f"target {name} reaches {plain_number(largest)} in absolute value, beyond the {MAX_ABS_TARGET:.0e} "
+            f"the models compute with safely (their squares and sums overflow). Rescale it, e.g. divide it by "
+            f"{scale:.0e}, and multiply the predictions back."
+        )
     return values
+
+
+DATE_PATTERN = r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([ T]\d{1,2}:\d{2}(:\d{2})?\S*)?\s*$"
+"""A date, possibly with a time: 2013-01-05, 2013/1/5, 05.01.2013, 1/5/13, 2013-01-05 10:30:00."""
+
+
+def date_columns(frame: pd.DataFrame, *, sample: int = 200) -> dict[str, str]:
+    """Text columns whose values read as dates: ``{column: an example value}``.
+
+    Such a column would be a categorical with a level per date, which ignores their order
+    and cannot extrapolate; :func:`automl_pl.tune` warns about them instead of guessing a conversion.
+    """
+    found = {}
+    for name in frame.columns:
+        series = frame[name]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)) \
+                or isinstance(series.dtype, pd.CategoricalDtype):
+            continue
+        values = series.dropna()
+        values = values.iloc[:sample].astype(str)
+        if len(values) and values.str.match(DATE_PATTERN).mean() >= 0.9:
+            found[str(name)] = str(values.iloc[0])
+    return found
 
 
 def data_fingerprint(*parts: pd.DataFrame | np.ndarray | None) -> str:

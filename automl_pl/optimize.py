@@ -32,7 +32,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from automl_pl.objective import TrialModelError
 from automl_pl.storage import DeadWorkerSweep
-from automl_pl.trial_attrs import SURPLUS, WORKER
+from automl_pl.trial_attrs import FAIL_REASON, INTERRUPTED, SURPLUS, WORKER
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 CLAIMED = (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
@@ -131,7 +131,11 @@ class _WithinTotal:
             if before >= self.n_trials:
                 trial.set_user_attr(SURPLUS, True)
                 raise SurplusTrialError(f"the study's {self.n_trials} trials were claimed by other workers first")
-        return self.objective(trial)
+        try:
+            return self.objective(trial)
+        except KeyboardInterrupt:  # Optuna records the trial as failed, then re-raises: say why in the study
+            trial.set_user_attr(FAIL_REASON, INTERRUPTED)
+            raise
 
 
 class _StopAtTotal:

@@ -36,14 +36,19 @@ spec file; data files are looked up in ``--data-dir`` instead when it is given.
 
 from __future__ import annotations
 
+import csv
 import tomllib
+import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import make_url
 
+from automl_pl.data import FeatureSchema
 from automl_pl.datasets import hide_labels, load_dataset
 from automl_pl.storage import HEARTBEAT_SECONDS, JOURNAL_SCHEME, journal_path
 
@@ -136,6 +141,9 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
     models = get(study, "models", list)
     if not all(isinstance(c, str) for c in drop) or (models is not None and not all(isinstance(m, str) for m in models)):
         raise SpecError(f"{path}: drop and models must be lists of strings.")
+    if target is not None and target in drop:
+        raise SpecError(f"{path}: drop lists the target {target!r}, which cannot be dropped: it is the column the "
+                        f"study learns to predict. Remove {target!r} from drop.")
     fraction = get(data, "labeled_fraction", (int, float), 1.0)
     if not 0 < fraction <= 1:
         raise SpecError(f"{path}: labeled_fraction must be in (0, 1], got {fraction!r}.")
@@ -179,8 +187,12 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
 def load_data(spec: StudySpec) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]:
     """The spec's ``(X, y, X_unlabeled)``, with dropped columns removed.
 
+    The files are checked here, so that what is wrong is said in terms of files and columns
+    (``train.csv``, not ``X``). Target values found in the unlabelled file are ignored, with a warning.
+
     Raises:
-        SpecError: a file is missing or unreadable, or a named column is absent.
+        SpecError: a file is missing, unreadable or empty, a named column is absent, target values
+            are missing, or the unlabelled file's columns or kinds differ from the labelled file's.
     """
     if spec.dataset is not None:
         try:
@@ -194,27 +206,75 @@ def load_data(spec: StudySpec) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | 
         raise SpecError(
             f"target column {spec.target!r} is not in {spec.labeled}. Its columns: {list(labeled.columns)}. Fix target in {spec.path}."
         )
+    if len(labeled) == 0:
+        raise SpecError(f"{spec.labeled} has no rows, only a header. It must hold the labelled rows.")
     y = labeled[spec.target]
+    _check_target_present(y, spec.labeled, spec)
     X = _drop(labeled.drop(columns=spec.target), spec.drop, source=str(spec.labeled))
     X_unlabeled = None
     if spec.unlabeled is not None:
         unlabeled = read_table(spec.unlabeled)
+        if spec.target in unlabeled.columns and (known := int(unlabeled[spec.target].notna().sum())):
+            warnings.warn(f"{spec.unlabeled} has {known} values of the target {spec.target!r}: they are ignored, "
+                          f"its rows are used as unlabelled. Move rows whose target is known to {spec.labeled.name} "
+                          "to learn from them.", UserWarning, stacklevel=2)
         unlabeled = unlabeled.drop(columns=[c for c in (spec.target, *spec.drop) if c in unlabeled.columns])
+        if len(unlabeled):
+            try:
+                FeatureSchema.infer(X).check(unlabeled, what=str(spec.unlabeled))
+            except (TypeError, ValueError) as exc:
+                raise SpecError(str(exc).replace("the training features", f"the features of {spec.labeled.name}")) \
+                    from None
         X_unlabeled = unlabeled
     return X, y, X_unlabeled
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file, with an error that names the file and the fix."""
+def _check_target_present(y: pd.Series, file: Path, spec: StudySpec) -> None:
+    """Raise a SpecError naming the file's lines where a numeric target is missing or infinite."""
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return  # the tool's own check says it must be numeric
+    bad = ~np.isfinite(y.to_numpy(dtype="float64", na_value=np.nan))
+    if bad.any():
+        where = f"line {int(np.argmax(bad)) + 2}" if file.suffix.lower() == ".csv" else f"row {int(np.argmax(bad))}"
+        raise SpecError(
+            f"{file}: the target {spec.target!r} is missing or infinite in {int(bad.sum())} rows (first on {where}). "
+            f"Drop those rows, or move them to the unlabelled file (unlabeled in {spec.path.name}), "
+            "whose rows are pseudo-labelled."
+        )
+
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+"""The file types read and written: CSV, and Parquet under either suffix."""
+
+
+def read_table(path: Path, *, missing_hint: str = "Check the path in the spec, or pass --data-dir DIR.",
+               what: str = "data file") -> pd.DataFrame:
+    """Read a CSV or Parquet file, with an error that names the file and the fix.
+
+    A CSV header that names a column twice is refused (pandas would rename the second ``name.1``).
+    """
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
+    if suffix not in TABLE_SUFFIXES:
         raise SpecError(f"{path}: unsupported file type {suffix or '(none)'}. Use a .csv or .parquet file.")
     if not path.is_file():
-        raise SpecError(f"data file {path} does not exist. Check the path in the spec, or pass --data-dir DIR.")
+        raise SpecError(f"{what} {path} does not exist. {missing_hint}")
     try:
+        if suffix == ".csv":
+            _check_csv_header(path)
         return pd.read_parquet(path) if suffix in (".parquet", ".pq") else pd.read_csv(path)
+    except SpecError:
+        raise
     except Exception as exc:  # pandas raises many types for unreadable files
         raise SpecError(f"cannot read {path}: {type(exc).__name__}: {exc}") from None
+
+
+def _check_csv_header(path: Path) -> None:
+    with path.open(newline="", encoding="utf-8") as file:
+        header = next(csv.reader(file), [])
+    twice = [name for name, count in Counter(header).items() if count > 1]
+    if twice:
+        raise SpecError(f"{path}: the header names column {twice[0]!r} {Counter(header)[twice[0]]} times. "
+                        "Rename or remove the duplicates: every column needs its own name.")
 
 
 def _drop(frame: pd.DataFrame, columns: tuple[str, ...], *, source: str) -> pd.DataFrame:

@@ -47,6 +47,19 @@ def journal_path(storage: str) -> Path | None:
     return Path(storage[len(JOURNAL_SCHEME):].removeprefix("//"))
 
 
+def storage_file(storage: str) -> Path | None:
+    """The file a ``journal:`` or ``sqlite:`` storage string names, or ``None`` (a server, or SQLite in memory)."""
+    if (journal := journal_path(storage)) is not None:
+        return journal
+    try:
+        url = make_url(storage)
+    except (sqlalchemy.exc.ArgumentError, ValueError, TypeError):
+        return None
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database)
+    return None
+
+
 def is_sqlite(storage: str | optuna.storages.BaseStorage) -> bool:
     """Whether ``storage`` is a SQLite database (safe for one process at a time only)."""
     url = storage if isinstance(storage, str) else getattr(storage, "url", "")

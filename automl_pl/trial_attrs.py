@@ -45,6 +45,10 @@ PRUNED_AS_EXHAUSTED = "exhausted"
 """Its family had stopped giving new models (not set by this version; kept so that studies that
 recorded it are read right)."""
 
+# ---------------------------------------------------------------------- values of FAIL_REASON
+INTERRUPTED = "interrupted"
+"""Stopped by Ctrl-C (KeyboardInterrupt): the next run of the study makes the trial up."""
+
 # ----------------------------------------------------------------------------------- per study
 SETTINGS = "automl_pl"
 """The study's data fingerprint, folds, seed, version, target and features."""
