@@ -1,12 +1,17 @@
 """The ``automl-pl`` command: parse, call the Python API, print. No logic of its own.
 
-    automl-pl run SPEC [--data-dir DIR] [--n-trials N] [--timeout S] [--storage URL]
-                       [--study-name NAME] [--export DIR] [--fixed-param NAME=VALUE ...]
-    automl-pl worker SPEC [--data-dir DIR] [--storage URL] [--n-trials N] [--timeout S] [--n-jobs N]
-    automl-pl export SPEC [--data-dir DIR] [--storage URL] [--study-name NAME] --out DIR
-    automl-pl predict MODEL_DIR INPUT -o OUTPUT
+    automl-pl run SPEC [--data-dir DIR] [--n-trials N] [--timeout S] [--storage URL] [--study-name NAME]
+                       [--export DIR] [--fixed-param NAME=VALUE ...] [--n-jobs N] [--no-progress] [-q | -v ...]
+    automl-pl worker SPEC [--data-dir DIR] [--storage URL] [--n-trials N] [--timeout S] [--n-jobs N] [-q | -v ...]
+    automl-pl export SPEC [--data-dir DIR] [--storage URL] [--study-name NAME] [--out DIR] [--n-jobs N]
+    automl-pl predict MODEL_DIR INPUT -o OUTPUT       (OUTPUT: .csv, .parquet, or - for CSV on standard output)
+    automl-pl evaluate MODEL_DIR LABELLED [-o residuals.html]
     automl-pl dashboard SPEC [--storage URL] [--host HOST] [--port PORT]
     automl-pl report SPEC [--storage URL] [--study-name NAME] -o report.html
+
+Results (metrics, predictions, where a model was written) go to standard output; progress,
+summaries, notices and errors to standard error. ``-q`` silences all but errors and results,
+``-v`` adds one line per trial, ``-vv`` Optuna's own lines as well (see :mod:`automl_pl.verbosity`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import dataclasses
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +31,7 @@ import pandas as pd
 from automl_pl._files import write_atomically
 from automl_pl._version import __version__
 from automl_pl.artifact import check_export_target
-from automl_pl.spec import StudySpec, load_data, load_spec, read_table
+from automl_pl.spec import TABLE_SUFFIXES, StudySpec, load_data, load_spec, read_table
 from automl_pl.storage import journal_path, open_storage, redact_url
 
 EXIT_ERROR = 1
@@ -36,20 +42,46 @@ EXPORT_RESERVE = (1.0, 0.02)
 """Seconds, and share of ``run --timeout``, the larger of which is kept for exporting the model after
 the study (the demo's ensemble of 15 fold models took 0.8 s to write)."""
 
+STDOUT = "-"
+"""``predict -o -``: write the predictions as CSV to standard output."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.verbosity = max(0, min(3, 1 + getattr(args, "verbose", 0) - getattr(args, "quiet", 0)))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning  # one line each, without the source line
     try:
         return args.handler(args)
     except KeyboardInterrupt:
-        print("\ninterrupted: finished trials are kept in the study; run the same command again to continue.",
-              file=sys.stderr)
+        print(f"{_new_line()}interrupted: finished trials are kept in the study; run the same command again "
+              "to continue.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (ValueError, TypeError, ImportError, RuntimeError, OSError) as exc:
         print(f"automl-pl: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        warnings.showwarning = shown
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"automl-pl: warning: {message}", file=sys.stderr if file is None else file)
+
+
+def _new_line() -> str:
+    """A line break first where a progress bar may have been left mid-line."""
+    try:
+        return "\n" if sys.stderr.isatty() else ""
+    except (AttributeError, ValueError):
+        return ""
+
+
+def _info(args: argparse.Namespace, text: str) -> None:
+    """A notice on standard error, unless ``-q``."""
+    if args.verbosity >= 1:
+        print(text, file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -57,17 +89,21 @@ def _run(args: argparse.Namespace) -> int:
     if spec.export_dir is not None:
         check_export_target(spec.export_dir)  # fail now, not after the study
     X, y, X_unlabeled = load_data(spec)
-    print(f"study {spec.study_name!r} on {redact_url(spec.storage)}: {len(X)} labelled rows, "
-          f"{0 if X_unlabeled is None else len(X_unlabeled)} unlabelled, target {y.name!r}", file=sys.stderr)
-    result = _tune(spec, X, y, X_unlabeled, n_jobs=args.n_jobs, show_progress_bar=not args.no_progress)
-    print(result.summary())
+    _info(args, f"study {spec.study_name!r} on {redact_url(spec.storage)}: {len(X)} labelled rows, "
+                f"{0 if X_unlabeled is None else len(X_unlabeled)} unlabelled, target {y.name!r}")
+    result = _tune(spec, X, y, X_unlabeled, n_jobs=args.n_jobs, show_progress_bar=not args.no_progress,
+                   verbosity=args.verbosity)  # which says the summary
     if spec.export_dir is not None:
         print(f"exported the best model to {result.export(spec.export_dir, ignored_columns=spec.drop)}")
+    else:
+        print(f"not exported: {spec.path.name} has no [export] dir. Export the best model with "
+              f"`automl-pl export {args.spec} --out DIR`, or give run --export DIR, "
+              f"or add [export] dir = \"...\" to the spec.")
     return 0
 
 
 def _tune(spec: StudySpec, X: pd.DataFrame, y: pd.Series, X_unlabeled: pd.DataFrame | None, *, n_jobs: int | None,
-          show_progress_bar: bool, worker: bool = False):
+          show_progress_bar: bool, verbosity: int, worker: bool = False):
     """``tune`` with the spec's settings: the one call behind ``run`` and ``worker``.
 
     The spec's timeout is for the whole command: what the process spent before (start, imports,
@@ -89,7 +125,7 @@ def _tune(spec: StudySpec, X: pd.DataFrame, y: pd.Series, X_unlabeled: pd.DataFr
         cv_repeats=spec.cv_repeats, storage=spec.storage, heartbeat_seconds=spec.heartbeat_seconds,
         study_name=spec.study_name,
         random_state=spec.seed, n_jobs=n_jobs, fixed_params=spec.fixed_params, show_progress_bar=show_progress_bar,
-        worker=worker, ensemble=spec.ensemble, bagging=spec.bagging, stacking=spec.stacking,
+        verbosity=verbosity, worker=worker, ensemble=spec.ensemble, bagging=spec.bagging, stacking=spec.stacking,
     )
 
 
@@ -102,10 +138,11 @@ def _worker(args: argparse.Namespace) -> int:
     X, y, X_unlabeled = load_data(spec)
     # Workers sharing a journal file share this machine's cores: one model thread each unless told.
     n_jobs = args.n_jobs if args.n_jobs is not None or journal_path(spec.storage) is None else 1
-    print(f"worker {worker_name()} joins study {spec.study_name!r} on {redact_url(spec.storage)}", file=sys.stderr)
-    result = _tune(spec, X, y, X_unlabeled, n_jobs=n_jobs, show_progress_bar=False, worker=True)
-    print(result.summary())
-    print(f"when every worker is done, export the best model once: automl-pl export {args.spec} --out DIR")
+    _info(args, f"worker {worker_name()} joins study {spec.study_name!r} on {redact_url(spec.storage)}")
+    _tune(spec, X, y, X_unlabeled, n_jobs=n_jobs, show_progress_bar=not args.no_progress, verbosity=args.verbosity,
+          worker=True)
+    print(f"when every worker is done, export the best model once: automl-pl export {args.spec}"
+          f"{'' if spec.export_dir is not None else ' --out DIR'}")
     return 0
 
 
@@ -113,27 +150,90 @@ def _export(args: argparse.Namespace) -> int:
     from automl_pl.study import refit_best
 
     spec = _spec(args)
-    check_export_target(args.out)
+    out = args.out if args.out is not None else spec.export_dir
+    if out is None:
+        raise ValueError(f"export needs a directory to write the model to: give --out DIR, or add "
+                         f"[export] dir = \"...\" to {spec.path.name}.")
+    check_export_target(out)
     X, y, X_unlabeled = load_data(spec)
     result = refit_best(X, y, X_unlabeled=X_unlabeled, storage=spec.storage, study_name=spec.study_name,
                         n_jobs=args.n_jobs, bagging=spec.bagging)
-    print(result.summary())
-    print(f"exported the best model to {result.export(args.out, ignored_columns=spec.drop)}")
+    _info(args, result.summary())
+    print(f"exported the best model to {result.export(out, ignored_columns=spec.drop)}")
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from automl_pl.artifact import load_model
-
-    model = load_model(args.model)
-    rows = read_table(Path(args.input))
-    predictions = model.predict(rows)
+    source = Path(args.input)
+    to_stdout = args.output == STDOUT
+    output = None if to_stdout else Path(args.output)
+    if output is not None:  # before anything is read: a wrong output loses no work
+        if output.suffix.lower() not in TABLE_SUFFIXES:
+            raise ValueError(f"-o {args.output}: cannot write {output.suffix or 'a file without a type'}. "
+                             "Write a .csv or .parquet file, or give -o - for CSV on standard output.")
+        if output.resolve() == source.resolve():
+            raise ValueError(f"-o {args.output} is the input file; refusing to overwrite it. "
+                             "Write the predictions to another file.")
+    model, rows, features = _model_and_rows(args, source, purpose="nothing to predict")
+    if model.target in rows.columns:
+        _info(args, f"ignoring the column {model.target!r} of {source.name}: it is the target, which predict "
+                    f"does not need (automl-pl evaluate scores the model against it).")
+    predictions = model.predict(features)
     kept = [c for c in model.metadata.get("ignored_columns", []) if c in rows.columns]
     out = rows[kept].copy()
     out[model.target] = predictions
-    _write_table(out, Path(args.output))
-    print(f"wrote {len(out)} predictions of {model.target!r} to {args.output}")
+    if to_stdout:
+        out.to_csv(sys.stdout, index=False)
+        return 0
+    _write_table(out, output)
+    _info(args, f"wrote {len(out)} predictions of {model.target!r} to {output}")
     return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from automl_pl.evaluation import evaluate, write_residual_plot
+
+    source = Path(args.input)
+    if args.output is not None and Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"-o {args.output}: the residual plot is an HTML page; give a file ending in .html.")
+    model, rows, features = _model_and_rows(args, source, purpose="nothing to evaluate")
+    if model.target not in rows.columns:
+        raise ValueError(f"{source} has no column {model.target!r}, the target the model predicts: evaluate "
+                         f"compares predictions with it. To predict rows without it, use automl-pl predict.")
+    truth = pd.to_numeric(rows[model.target], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    scored = np.isfinite(truth)
+    if not scored.any():
+        raise ValueError(f"{source}: the target {model.target!r} has no numeric value to compare with.")
+    if not scored.all():
+        _info(args, f"skipping {int((~scored).sum())} rows of {source.name} whose {model.target!r} is missing "
+                    "or not a number")
+    evaluation = evaluate(truth[scored], model.predict(features[scored]), target=model.target)
+    print(f"{model.target!r} on {evaluation.n_rows} rows of {source.name}:\n{evaluation.summary()}")
+    if args.output is not None:
+        _info(args, f"wrote the residual plot to {write_residual_plot(evaluation, args.output)}")
+    return 0
+
+
+def _model_and_rows(args: argparse.Namespace, source: Path, *, purpose: str):
+    """The model, the input's rows, and their feature columns checked against the model's, in file terms.
+
+    The target column and the columns ignored at export (identifiers) are left out of the features.
+    """
+    from automl_pl.artifact import load_model
+
+    rows = read_table(source, what="input file", missing_hint="Check the path.")
+    if len(rows) == 0:
+        raise ValueError(f"{source} has no rows, only a header: {purpose}.")
+    model = load_model(args.model)
+    ignored = {*model.metadata.get("ignored_columns", []), model.target} - set(model.schema.names)
+    features = rows.drop(columns=[c for c in rows.columns if c in ignored])
+    try:
+        model.schema.check(features, what=str(source))
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc).replace("the training features", "the model's features")) from None
+    return model, rows, features
 
 
 def _dashboard(args: argparse.Namespace) -> int:
@@ -202,53 +302,57 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"automl_pl {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def study_command(name: str, help: str, handler) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument("spec", help="study spec (TOML), e.g. studies/demo.toml")
-        sub.add_argument("--storage", help="Optuna storage URL, overriding the spec")
+    # The options several commands share, each defined once.
+    study = argparse.ArgumentParser(add_help=False)
+    study.add_argument("spec", help="study spec (TOML), e.g. studies/demo.toml")
+    study.add_argument("--storage", help="Optuna storage URL, overriding the spec")
+    named = argparse.ArgumentParser(add_help=False)
+    named.add_argument("--study-name", help="study name, overriding the spec")
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data-dir", help="folder holding the data files the spec names")
+    data.add_argument("--n-jobs", type=int,
+                      help="threads per model (default: all cores; for a worker on a journal file, 1)")
+    trials = argparse.ArgumentParser(add_help=False)
+    trials.add_argument("--n-trials", type=int, help="the study's total of finished trials, across all workers")
+    trials.add_argument("--timeout", type=float, help="seconds to spend on new trials")
+    trials.add_argument("--fixed-param", action="append", metavar="NAME=VALUE",
+                        help="hold a study dimension at a value, e.g. sample_rate=0 or selection=confidence "
+                             "(repeatable; every worker must pass the same)")
+    trials.add_argument("--no-progress", action="store_true",
+                        help="no progress display (a bar on a terminal, one line per trial elsewhere)")
+    talk = argparse.ArgumentParser(add_help=False)
+    talk.add_argument("-q", "--quiet", action="count", default=0, help="only errors and results")
+    talk.add_argument("-v", "--verbose", action="count", default=0,
+                      help="one line per trial; -vv also Optuna's own lines with each trial's parameters")
+
+    def command(name: str, help: str, handler, parents: Sequence[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, parents=list(parents))
         sub.set_defaults(handler=handler)
         return sub
 
-    run = study_command("run", "run (or continue) a study, then refit and export its best model", _run)
-    run.add_argument("--data-dir", help="folder holding the data files the spec names")
-    run.add_argument("--n-trials", type=int, help="the study's total of finished trials")
-    run.add_argument("--timeout", type=float, help="seconds to spend on new trials")
-    run.add_argument("--study-name", help="study name, overriding the spec")
+    run = command("run", "run (or continue) a study, then refit and export its best model", _run,
+                  [study, named, data, trials, talk])
     run.add_argument("--export", help="directory to export the best model to, overriding the spec")
-    run.add_argument("--n-jobs", type=int, help="threads per model (default: all cores)")
-    run.add_argument("--fixed-param", action="append", metavar="NAME=VALUE",
-                     help="hold a study dimension at a value, e.g. sample_rate=0 or selection=confidence (repeatable)")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-    worker = study_command("worker", "join a shared study (journal file or PostgreSQL) and run trials until its total", _worker)
-    worker.add_argument("--data-dir", help="folder holding the data files the spec names")
-    worker.add_argument("--n-trials", type=int, help="the study's total of finished trials, across all workers")
-    worker.add_argument("--timeout", type=float, help="seconds this worker spends on new trials")
-    worker.add_argument("--study-name", help="study name, overriding the spec")
-    worker.add_argument("--n-jobs", type=int,
-                        help="threads per model (default: all cores; 1 with a journal file, whose workers share a machine)")
-    worker.add_argument("--fixed-param", action="append", metavar="NAME=VALUE",
-                        help="hold a study dimension at a value (every worker must pass the same)")
-
-    export = study_command("export", "refit the best trial of an existing study and export it", _export)
-    export.add_argument("--data-dir", help="folder holding the data files the spec names")
-    export.add_argument("--study-name", help="study name, overriding the spec")
-    export.add_argument("--out", required=True, help="directory to write the model to")
-    export.add_argument("--n-jobs", type=int, help="threads per model (default: all cores)")
-
-    dashboard = study_command("dashboard", "open optuna-dashboard on the spec's study storage", _dashboard)
+    command("worker", "join a shared study (journal file or PostgreSQL) and run trials until its total", _worker,
+            [study, named, data, trials, talk])
+    export = command("export", "refit the best trial of an existing study and export it", _export,
+                     [study, named, data, talk])
+    export.add_argument("--out", help="directory to write the model to (default: the spec's [export] dir)")
+    dashboard = command("dashboard", "open optuna-dashboard on the spec's study storage", _dashboard, [study])
     dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     dashboard.add_argument("--port", type=int, default=8080)
-
-    report = study_command("report", "write one self-contained HTML page of plots about a study", _report)
-    report.add_argument("--study-name", help="study name, overriding the spec")
+    report = command("report", "write one self-contained HTML page of plots about a study", _report, [study, named])
     report.add_argument("-o", "--output", required=True, help="HTML file to write, e.g. report.html")
 
-    predict = commands.add_parser("predict", help="predict with an exported model", description="predict with an exported model")
-    predict.add_argument("model", help="model directory written by run --export or export")
-    predict.add_argument("input", help="CSV or Parquet file with the feature columns")
-    predict.add_argument("-o", "--output", required=True, help="CSV or Parquet file to write")
-    predict.set_defaults(handler=_predict)
+    model = argparse.ArgumentParser(add_help=False)
+    model.add_argument("model", help="model directory written by run --export or export")
+    predict = command("predict", "predict with an exported model", _predict, [model, talk])
+    predict.add_argument("input", help="CSV or Parquet file with the feature columns (a target column is ignored)")
+    predict.add_argument("-o", "--output", required=True,
+                         help="file to write: .csv or .parquet, or - for CSV on standard output")
+    evaluate = command("evaluate", "score an exported model on labelled rows: RMSE, MAE, R²", _evaluate, [model, talk])
+    evaluate.add_argument("input", help="CSV or Parquet file with the feature columns and the target")
+    evaluate.add_argument("-o", "--output", help="HTML file for the residual plot, e.g. residuals.html")
     return parser
 
 

@@ -97,18 +97,43 @@ CASES = [
     # data
     Case("empty labelled data", lambda w: ["run", spec_with(w, "train.csv", "empty.csv")]
          if csv(w, "empty.csv", "id,x,shop,sales\n") else None,
-         "X has no rows. Pass at least a few labelled rows."),
+         "{w}/empty.csv has no rows, only a header. It must hold the labelled rows."),
     Case("target column missing", lambda w: ["run", spec_with(w, 'target = "sales"', 'target = "price"')],
          "target column 'price' is not in {w}/train.csv. Its columns: ['id', 'x', 'shop', 'sales']. Fix target in {w}/bad.toml."),
     Case("target not numeric", lambda w: tune_quietly(TRAIN, pd.Series(["a", "b", "c", "d"], name="sales")),
          "target sales must be numeric, got dtype str. This tool does regression; encode the target as numbers.",
          TypeError),
     Case("target constant", lambda w: tune_quietly(TRAIN, pd.Series([2.0] * 4, name="sales")),
-         "target sales is constant (np.float64(2.0)); there is nothing to learn. Check the target column."),
+         "target sales is constant (2); there is nothing to learn. Check the target column."),
+    Case("one labelled row", lambda w: ["run", spec_with(w, "train.csv", "one.csv")]
+         if csv(w, "one.csv", "id,x,shop,sales\n1,1.0,a,1426.1436\n") else None,
+         "cv=3 folds need at least 3 labelled rows, but there is 1. Lower cv or add labelled rows."),
+    Case("one labelled row in Python, cv aside", lambda w: automl_pl.data.check_target(
+         pd.Series([1426.1436], name="sales"), n_rows=1, name="sales"),
+         "target sales has a single value (1426.14): one labelled row is nothing to learn from or to "
+         "cross-validate on. Add labelled rows."),
+    Case("target whose squares overflow", lambda w: ["run", spec_with(w, "train.csv", "huge.csv")]
+         if pd.read_csv(w / "train.csv").assign(sales=lambda f: f["sales"] * 1e296).to_csv(w / "huge.csv", index=False)
+         is None else None,
+         "target sales reaches 4.61419e+296 in absolute value, beyond the 1e+15 the models compute with safely "
+         "(their squares and sums overflow). Rescale it, e.g. divide it by 1e+285, and multiply the predictions back."),
+    Case("target listed in drop", lambda w: ["run", spec_with(w, 'drop = ["id"]', 'drop = ["id", "sales"]')],
+         "{w}/bad.toml: drop lists the target 'sales', which cannot be dropped: it is the column the study learns "
+         "to predict. Remove 'sales' from drop."),
+    Case("duplicate CSV header", lambda w: ["run", spec_with(w, "train.csv", "dup.csv")]
+         if csv(w, "dup.csv", "id,x,shop,x,sales\n1,1.0,a,2.0,1.0\n2,2.0,b,3.0,2.0\n") else None,
+         "{w}/dup.csv: the header names column 'x' 2 times. Rename or remove the duplicates: every column needs "
+         "its own name."),
+    Case("n_trials 0 and no such study", lambda w: ["run", str(w / "study.toml"), "--n-trials", "0",
+                                                    "--study-name", "fresh"],
+         "no study named 'fresh' in storage sqlite:///{w}/study.db. Run the study first, or check the name."),
+    Case("n_trials 0 where no study was stored",
+         lambda w: ["run", spec_with(w, "n_trials = 2", 'n_trials = 0\nstorage = "sqlite:///none.db"')],
+         "n_trials=0 runs no trial, and sqlite:///{w}/none.db holds no study yet. Give n_trials >= 1."),
     Case("target with NaN", lambda w: ["run", spec_with(w, "train.csv", "nan.csv")]
          if csv(w, "nan.csv", "id,x,shop,sales\n1,1.0,a,1.0\n2,2.0,b,\n3,3.0,a,3.0\n4,4.0,b,5.0\n") else None,
-         "target sales has 1 missing or infinite values (first at row 1). "
-         "Drop those rows, or pass them as unlabelled data (X_unlabeled) instead."),
+         "{w}/nan.csv: the target 'sales' is missing or infinite in 1 rows (first on line 3). Drop those rows, "
+         "or move them to the unlabelled file (unlabeled in bad.toml), whose rows are pseudo-labelled."),
     Case("target with inf", lambda w: tune_quietly(TRAIN, pd.Series([1.0, np.inf, 3.0, 4.0], name="sales")),
          "target sales has 1 missing or infinite values (first at row 1). "
          "Drop those rows, or pass them as unlabelled data (X_unlabeled) instead."),
@@ -116,8 +141,12 @@ CASES = [
          "X has duplicate column names ['x']. Rename or drop the duplicates."),
     Case("unlabelled columns differ", lambda w: ["run", spec_with(w, "test.csv", "other.csv")]
          if csv(w, "other.csv", "id,x,colour\n1,1.0,red\n") else None,
-         "X_unlabeled does not match the training features: missing columns ['shop'] and unexpected columns "
-         "['colour']. Pass exactly these columns: ['x', 'shop']."),
+         "{w}/other.csv does not match the features of train.csv: missing columns ['shop'] and unexpected "
+         "columns ['colour']. Pass exactly these columns: ['x', 'shop']."),
+    Case("unlabelled column of another kind", lambda w: ["run", spec_with(w, "test.csv", "other.csv")]
+         if csv(w, "other.csv", "id,x,shop\n1,abc,a\n") else None,
+         "{w}/other.csv column 'x' must be numeric, as in training, but has dtype str. "
+         "Convert it with pandas.to_numeric or fix the input file."),
     # settings
     Case("sample_rate above 1", lambda w: ["run", str(w / "study.toml"), "--fixed-param", "sample_rate=1.5"],
          "fixed_params['sample_rate'] = 1.5 is invalid: it must be a number in [0, 1]."),
@@ -128,9 +157,14 @@ CASES = [
          "unknown model family 'lightgbn'. Valid names: xgboost, lightgbm, catboost, hist_gradient_boosting, "
          "gradient_boosting, random_forest, extra_trees, ridge, bayesian_ridge, elastic_net, knn."),
     Case("cv larger than the labelled rows", lambda w: ["run", spec_with(w, "cv = 3", "cv = 100")],
-         "cv=100 folds need at least 100 labelled rows, but X has 60. Lower cv or add labelled rows."),
+         "cv=100 folds need at least 100 labelled rows, but there are 60. Lower cv or add labelled rows."),
     Case("negative n_trials", lambda w: ["run", str(w / "study.toml"), "--n-trials", "-1"],
-         "n_trials must be a whole number >= 0, got -1"),
+         "n_trials must be a whole number >= 0 (or None for no limit), got -1"),
+    Case("verbosity out of range", lambda w: tune_quietly(TRAIN, Y, verbosity=4),
+         "verbosity must be a whole number from 0 to 3, got 4"),
+    Case("n_trials 0 in a new study", lambda w: automl_pl.tune(TRAIN, Y, n_trials=0),
+         "n_trials=0 runs no trial, and a new study has none to refit. Give n_trials >= 1, "
+         "or the storage and study_name of a study to refit."),
     # files and specs
     Case("missing data file", lambda w: ["run", spec_with(w, "train.csv", "nowhere.csv")],
          "data file {w}/nowhere.csv does not exist. Check the path in the spec, or pass --data-dir DIR."),
@@ -152,6 +186,8 @@ CASES = [
          'running and that the database exists.'),
     Case("unwritable export directory", lambda w: ["export", str(w / "study.toml"), "--out", str(w / "train.csv/model")],
          "cannot write the model to {w}/train.csv/model: {w}/train.csv is not a directory. Choose a writable directory."),
+    Case("export with no --out and no [export] dir", lambda w: ["export", spec_with(w, '[export]\ndir = "model"\n', "")],
+         "export needs a directory to write the model to: give --out DIR, or add [export] dir = \"...\" to bad.toml."),
     Case("export over a foreign directory", lambda w: ["run", str(w / "study.toml"), "--export", str(w)],
          "{w} exists and is not an automl_pl model directory; refusing to replace it. Choose a new or empty directory."),
     # artifacts
@@ -172,16 +208,30 @@ CASES = [
     # prediction input
     Case("prediction input missing a column", lambda w: ["predict", str(w / "model"),
                                                          csv(w, "in.csv", "id,x\n1,1.0\n"), "-o", str(w / "out.csv")],
-         "prediction input does not match the training features: missing columns ['shop']. "
+         "{w}/in.csv does not match the model's features: missing columns ['shop']. "
          "Pass exactly these columns: ['x', 'shop']."),
     Case("prediction input with an extra column",
          lambda w: ["predict", str(w / "model"), csv(w, "in.csv", "x,shop,colour\n1.0,a,red\n"), "-o", str(w / "out.csv")],
-         "prediction input does not match the training features: unexpected columns ['colour']. "
+         "{w}/in.csv does not match the model's features: unexpected columns ['colour']. "
          "Pass exactly these columns: ['x', 'shop']."),
     Case("prediction input wrongly typed", lambda w: ["predict", str(w / "model"),
                                                       csv(w, "in.csv", "x,shop\nabc,a\n"), "-o", str(w / "out.csv")],
-         "prediction input column 'x' must be numeric, as in training, but has dtype str. "
-         "Convert it with pandas.to_numeric or fix the input file.", TypeError),
+         "{w}/in.csv column 'x' must be numeric, as in training, but has dtype str. "
+         "Convert it with pandas.to_numeric or fix the input file."),
+    Case("prediction input with a header only", lambda w: ["predict", str(w / "model"),
+                                                           csv(w, "in.csv", "id,x,shop\n"), "-o", str(w / "out.csv")],
+         "{w}/in.csv has no rows, only a header: nothing to predict."),
+    Case("prediction input missing", lambda w: ["predict", str(w / "model"), str(w / "absent.csv"), "-o", str(w / "o.csv")],
+         "input file {w}/absent.csv does not exist. Check the path."),
+    Case("predict over its own input", lambda w: ["predict", str(w / "model"), str(w / "test.csv"), "-o",
+                                                  f"{w}/model/../test.csv"],
+         "-o {w}/model/../test.csv is the input file; refusing to overwrite it. Write the predictions to another file."),
+    Case("predict to an unsupported type", lambda w: ["predict", str(w / "model"), str(w / "test.csv"), "-o",
+                                                      str(w / "p.xlsx")],
+         "-o {w}/p.xlsx: cannot write .xlsx. Write a .csv or .parquet file, or give -o - for CSV on standard output."),
+    Case("evaluate without the target", lambda w: ["evaluate", str(w / "model"), str(w / "test.csv")],
+         "{w}/test.csv has no column 'sales', the target the model predicts: evaluate compares predictions with it. "
+         "To predict rows without it, use automl-pl predict."),
 ]
 
 

@@ -49,8 +49,9 @@ dir = "model"
 def test_run_export_predict(workdir, capsys):
     spec = str(workdir / "study.toml")
     assert main(["run", spec, "--no-progress", "--n-jobs", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "CV RMSE" in out and "supervised CV RMSE" in out and "exported the best model" in out
+    shown = capsys.readouterr()
+    assert "CV RMSE" in shown.err and "supervised CV RMSE" in shown.err  # the summary, with the progress
+    assert shown.out.startswith("exported the best model")  # the result
     model = automl_pl.load_model(workdir / "model")
     assert model.metadata["study"]["name"] == "study" and model.metadata["ignored_columns"] == ["id"]
 
@@ -153,3 +154,125 @@ def test_report_command(workdir, capsys):
     assert "Pseudo-labelled vs supervised" in (workdir / "report.html").read_text()
     assert main(["report", str(workdir / "study.toml"), "--study-name", "nope", "-o", str(workdir / "r2.html")]) == 1
     assert "no study named 'nope'" in capsys.readouterr().err
+
+
+def test_predict_ignores_the_target_writes_by_type_and_to_stdout(workdir, capsys):
+    assert main(["run", str(workdir / "study.toml"), "--no-progress", "--n-trials", "2", "--n-jobs", "1"]) == 0
+    model = automl_pl.load_model(workdir / "model")
+    labelled = pd.read_csv(workdir / "train.csv").tail(10)
+    labelled.to_csv(workdir / "labelled.csv", index=False)
+    capsys.readouterr()
+
+    assert main(["predict", str(workdir / "model"), str(workdir / "labelled.csv"), "-o", str(workdir / "p.parquet")]) == 0
+    assert "ignoring the column 'sales' of labelled.csv: it is the target" in capsys.readouterr().err
+    written = pd.read_parquet(workdir / "p.parquet")
+    assert list(written.columns) == ["id", "sales"]
+    assert np.allclose(written["sales"], model.predict(labelled.drop(columns="sales")))
+
+    assert main(["predict", str(workdir / "model"), str(workdir / "labelled.csv"), "-o", "-", "-q"]) == 0
+    shown = capsys.readouterr()
+    assert shown.err == "" and not (Path.cwd() / "-").exists()
+    from io import StringIO
+
+    assert np.allclose(pd.read_csv(StringIO(shown.out))["sales"], written["sales"])
+
+
+def test_evaluate_prints_the_scores_and_writes_the_residual_plot(workdir, capsys):
+    assert main(["run", str(workdir / "study.toml"), "--no-progress", "--n-trials", "2", "--n-jobs", "1"]) == 0
+    labelled = pd.read_csv(workdir / "train.csv").tail(20)
+    labelled.loc[labelled.index[0], "sales"] = np.nan  # a row without its truth is skipped, and said so
+    labelled.to_csv(workdir / "labelled.csv", index=False)
+    capsys.readouterr()
+    assert main(["evaluate", str(workdir / "model"), str(workdir / "labelled.csv"), "-o", str(workdir / "r.html")]) == 0
+    shown = capsys.readouterr()
+    scored = labelled.dropna(subset=["sales"])
+    residual = scored["sales"] - automl_pl.load_model(workdir / "model").predict(scored.drop(columns="sales"))
+    rmse, mae = np.sqrt(np.mean(residual**2)), np.mean(np.abs(residual))
+    r2 = 1 - np.sum(residual**2) / np.sum((scored["sales"] - scored["sales"].mean()) ** 2)
+    assert shown.out.splitlines() == ["'sales' on 19 rows of labelled.csv:", f"  RMSE  {rmse:.6g}", f"  MAE   {mae:.6g}",
+                                      f"  R²    {r2:.6g}"]
+    assert "skipping 1 rows of labelled.csv whose 'sales' is missing" in shown.err
+    page = (workdir / "r.html").read_text()
+    assert "Residual against predicted" in page and "plotly" in page
+
+    assert main(["evaluate", str(workdir / "model"), str(workdir / "labelled.csv"), "-o", str(workdir / "r.png")]) == 1
+    assert "the residual plot is an HTML page" in capsys.readouterr().err and not (workdir / "r.png").exists()
+
+
+def test_run_without_export_dir_says_how_and_export_takes_the_spec_dir(workdir, capsys):
+    spec = workdir / "study.toml"
+    spec.write_text(spec.read_text().replace('[export]\ndir = "model"\n', ""))
+    assert main(["run", str(spec), "--no-progress", "--n-trials", "2", "--n-jobs", "1"]) == 0
+    assert f"not exported: study.toml has no [export] dir. Export the best model with `automl-pl export {spec} " \
+           "--out DIR`" in capsys.readouterr().out
+    assert not (workdir / "model").exists()
+    spec.write_text(spec.read_text() + '[export]\ndir = "from_spec"\n')
+    assert main(["export", str(spec)]) == 0
+    assert automl_pl.load_model(workdir / "from_spec").metadata["study"]["name"] == "study"
+
+
+def test_n_trials_zero_refits_the_study_without_new_or_waiting_trials(workdir, capsys):
+    import optuna
+
+    spec = str(workdir / "study.toml")
+    assert main(["run", spec, "--no-progress", "--n-trials", "2", "--n-jobs", "1"]) == 0
+    storage = f"sqlite:///{workdir / 'study.db'}"
+    before = [(t.number, t.state) for t in optuna.load_study(study_name="study", storage=storage).trials]
+    assert main(["run", spec, "--no-progress", "--n-trials", "0", "--export", str(workdir / "again")]) == 0
+    after = [(t.number, t.state) for t in optuna.load_study(study_name="study", storage=storage).trials]
+    assert after == before and automl_pl.load_model(workdir / "again").metadata["study"]["name"] == "study"
+
+
+def test_data_warnings_name_the_file_and_column(workdir, capsys):
+    train = pd.read_csv(workdir / "train.csv")
+    train["opened"] = pd.date_range("2013-01-01", periods=len(train), freq="D").strftime("%Y-%m-%d")
+    train.to_csv(workdir / "train.csv", index=False)
+    test = pd.read_csv(workdir / "test.csv")
+    test["opened"] = "2014-01-01"
+    test["sales"] = 1.0  # known targets in the unlabelled file: ignored, and said so
+    test.to_csv(workdir / "test.csv", index=False)
+    assert main(["run", str(workdir / "study.toml"), "--no-progress", "--n-trials", "1", "--n-jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert f"automl-pl: warning: {workdir / 'test.csv'} has 40 values of the target 'sales': they are ignored" in err
+    assert ("automl-pl: warning: column 'opened' holds dates (e.g. '2013-01-01'): it is used as a category with "
+            "121 levels") in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "trial_lines", "summary"),
+    [([], True, True), (["--no-progress"], False, True), (["-q"], False, False), (["--no-progress", "-v"], True, True)],
+)
+def test_verbosity_off_a_terminal(workdir, flags, trial_lines, summary):
+    """Off a terminal the progress is plain lines, never a redrawn bar; Optuna's parameter dicts only at -vv."""
+    run = subprocess.run([sys.executable, "-m", "automl_pl.cli", "run", str(workdir / "study.toml"), "--n-jobs", "1",
+                          *flags], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "\r" not in run.stderr and "parameters: {" not in run.stderr and "[I " not in run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.startswith("[")]
+    assert (len(lines) == 3) == trial_lines and (not lines) == (not trial_lines), run.stderr
+    if trial_lines:
+        assert lines[0].startswith("[1/3] trial #0 ")
+    assert ("best trial #" in run.stderr) == summary
+    assert run.stdout.startswith("exported the best model")
+
+
+def test_most_verbose_shows_optuna_lines_with_parameters(workdir):
+    run = subprocess.run([sys.executable, "-m", "automl_pl.cli", "run", str(workdir / "study.toml"), "--n-jobs", "1",
+                          "--n-trials", "1", "-vv"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "Trial 0 finished with value" in run.stderr and "parameters: {'model':" in run.stderr
+
+
+def test_tune_verbosity_in_python(capfd):
+    from conftest import make_features, make_target
+
+    X = make_features(60, seed=0)
+    y = make_target(X, seed=1)
+    automl_pl.tune(X, y, n_trials=2, cv=2, models=["ridge"], verbosity=0)
+    assert capfd.readouterr().err == ""
+    automl_pl.tune(X, y, n_trials=2, cv=2, models=["ridge"], verbosity=1, show_progress_bar=False)
+    err = capfd.readouterr().err
+    assert "best trial #" in err and "trial #0 ridge" not in err
+    automl_pl.tune(X, y, n_trials=2, cv=2, models=["ridge"], verbosity=2, show_progress_bar=False)
+    err = capfd.readouterr().err
+    assert "[1/2] trial #0 ridge: CV RMSE" in err and "[2/2] trial #1 ridge" in err

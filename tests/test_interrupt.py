@@ -1,0 +1,70 @@
+"""Ctrl-C in the middle of a trial: one line, the trial recorded as interrupted, and the next run continues."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from automl_pl.trial_attrs import FAIL_REASON, INTERRUPTED, WORKER
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# A forest of fixed size, so that a trial lasts long enough to be interrupted inside.
+SPEC = """
+[data]
+dataset = "diabetes"
+labeled_fraction = 0.5
+[study]
+n_trials = 3
+cv = 3
+cv_repeats = 1
+models = ["random_forest"]
+fixed_params = { rf_n_estimators = 200, rf_max_features = 1.0, rf_min_samples_leaf = 1 }
+"""
+
+
+def run(spec: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "automl_pl.cli", "run", str(spec), "--n-jobs", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def running_trial(spec: Path) -> bool:
+    try:
+        study = optuna.load_study(study_name="study", storage=f"sqlite:///{spec.with_suffix('.db')}")
+    except KeyError:
+        return False
+    return any(WORKER in t.user_attrs for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+
+
+def test_ctrl_c_says_one_line_records_the_trial_and_the_next_run_continues(tmp_path):
+    spec = tmp_path / "study.toml"
+    spec.write_text(SPEC)
+    process = run(spec)
+    end = time.monotonic() + 120
+    while not running_trial(spec):  # the objective has started: it sets the worker first
+        assert process.poll() is None and time.monotonic() < end, process.communicate()
+        time.sleep(0.05)
+    time.sleep(0.3)  # inside the forest's fit
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.strip().splitlines()[-1] == ("interrupted: finished trials are kept in the study; "
+                                            "run the same command again to continue.")
+    study = optuna.load_study(study_name="study", storage=f"sqlite:///{spec.with_suffix('.db')}")
+    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+    assert [t.user_attrs.get(FAIL_REASON) for t in failed] == [INTERRUPTED]
+    assert not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+
+    again = run(spec)
+    out, err = again.communicate(timeout=240)
+    assert again.returncode == 0, err
+    study = optuna.load_study(study_name="study", storage=f"sqlite:///{spec.with_suffix('.db')}")
+    assert len(study.get_trials(deepcopy=False, states=FINISHED)) == 3
+    assert "not exported" in out
