@@ -90,9 +90,8 @@ def test_a_tuned_ensemble_of_fold_models_is_one_graph(tmp_path, make_data, new_r
     pool, _ = make_data(60, seed=42)
     result = tune(X, y, X_unlabeled=pool, models=["lightgbm", "ridge"], n_trials=2, cv=3, show_progress_bar=False,
                   n_jobs=1)
-    artifact = result.export(tmp_path / "model")
-    assert len(load_model(artifact).members) > 1
-    onnx_file = save_onnx_model(artifact, tmp_path / "model.onnx")
+    assert len(result.best_estimator_.estimators_) > 1
+    onnx_file = result.export_onnx(tmp_path / "model.onnx")
 
     import onnx
 
