@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from automl_pl._version import __version__
 from automl_pl.artifact import ArtifactError, ExportedModel, load_model
+from automl_pl.estimator import AutoPLRegressor
 from automl_pl.pseudo_label import PseudoLabelRegressor
 from automl_pl.report import (
     plot_family_comparison,
@@ -25,6 +26,7 @@ from automl_pl.study import refit_best, tune
 
 __all__ = [
     "ArtifactError",
+    "AutoPLRegressor",
     "ExportedModel",
     "PseudoLabelRegressor",
     "TuneResult",

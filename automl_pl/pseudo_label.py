@@ -11,6 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
@@ -284,7 +285,10 @@ def _fit_weighted(estimator, X, y: np.ndarray, sample_weight: np.ndarray | None)
         names.append(name)
     if not has_fit_parameter(final, "sample_weight"):
         raise ValueError(f"{type(final).__name__}.fit takes no sample_weight, so pseudo_weight must be 1.0.")
-    return estimator.fit(X, y, **{"__".join([*names, "sample_weight"]): sample_weight})
+    # ``step__sample_weight`` is the routing of pipelines without metadata routing: a caller who turned it on
+    # (sklearn.set_config(enable_metadata_routing=True), to route X_unlabeled to AutoPLRegressor) must not break it.
+    with config_context(enable_metadata_routing=False):
+        return estimator.fit(X, y, **{"__".join([*names, "sample_weight"]): sample_weight})
 
 
 def _n_rows(X) -> int:
