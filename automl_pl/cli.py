@@ -8,6 +8,7 @@
     automl-pl evaluate MODEL_DIR LABELLED [-o residuals.html]
     automl-pl dashboard SPEC [--storage URL] [--host HOST] [--port PORT]
     automl-pl report SPEC [--storage URL] [--study-name NAME] -o report.html
+    automl-pl leaderboard SPEC [--storage URL] [--study-name NAME] [--by trial|family] [-o FILE]
 
 Results (metrics, predictions, where a model was written) go to standard output; progress,
 summaries, notices and errors to standard error. ``-q`` silences all but errors and results,
@@ -261,6 +262,26 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _leaderboard(args: argparse.Namespace) -> int:
+    import optuna
+
+    from automl_pl.leaderboard import format_leaderboard, leaderboard
+
+    spec = _spec(args)
+    if args.output is not None and Path(args.output).suffix.lower() not in TABLE_SUFFIXES:
+        raise ValueError(f"-o {args.output}: write the leaderboard to a .csv or .parquet file.")
+    try:
+        study = optuna.load_study(study_name=spec.study_name, storage=open_storage(spec.storage))
+    except KeyError:
+        raise ValueError(f"no study named {spec.study_name!r} in {redact_url(spec.storage)}. Run it first.") from None
+    table = leaderboard(study, by=args.by)
+    print(format_leaderboard(table))
+    if args.output is not None:
+        _write_table(table, Path(args.output))
+        _info(args, f"wrote the leaderboard of study {spec.study_name!r} to {args.output}")
+    return 0
+
+
 def _spec(args: argparse.Namespace) -> StudySpec:
     spec = load_spec(args.spec, data_dir=getattr(args, "data_dir", None))
     overrides = {
@@ -343,6 +364,11 @@ def _parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--port", type=int, default=8080)
     report = command("report", "write one self-contained HTML page of plots about a study", _report, [study, named])
     report.add_argument("-o", "--output", required=True, help="HTML file to write, e.g. report.html")
+    board = command("leaderboard", "print a study's trials (or model families), best first", _leaderboard,
+                    [study, named, talk])
+    board.add_argument("--by", choices=["trial", "family"], default="trial",
+                       help="one row per trial (default) or per model family")
+    board.add_argument("-o", "--output", help="also write the table to a .csv or .parquet file")
 
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument("model", help="model directory written by run --export or export")

@@ -59,7 +59,7 @@ def leaderboard(study: optuna.Study, *, by: str = "trial") -> pd.DataFrame:
     Rows by trial are every trial of the study, whatever its state: the complete ones by CV RMSE,
     best first, then the others by number. Rows by family are best family first. See
     :data:`TRIAL_COLUMNS` and :data:`FAMILY_COLUMNS` for what each column holds; missing values are ``NaN``
-    (numbers) or ``None``.
+    (numbers; ``<NA>`` in the columns of whole numbers) or ``None``.
 
     Raises:
         ValueError: ``by`` is neither ``"trial"`` nor ``"family"``.
@@ -68,7 +68,8 @@ def leaderboard(study: optuna.Study, *, by: str = "trial") -> pd.DataFrame:
         raise ValueError(f"by must be one of {list(BY)}, got {by!r}")
     weights = _final_weights(study)
     rows = [_trial_row(t, weights) for t in study.get_trials(deepcopy=False)]
-    table = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS)).astype(
+        {"trial": "int64", "n_rounds": "Int64", "rounds_used": "Int64", "n_pseudo_labeled": "Int64"})
     if by == "family":
         return _by_family(table)
     complete = table["state"] == TrialState.COMPLETE.name.lower()
@@ -124,7 +125,7 @@ def _by_family(table: pd.DataFrame) -> pd.DataFrame:
             "median_fit_seconds": group["fit_seconds"].median(),
             "total_fit_seconds": group["fit_seconds"].sum(),
         })
-    frame = pd.DataFrame(rows, columns=list(FAMILY_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(FAMILY_COLUMNS)).astype({"best_trial": "Int64"})
     return frame.sort_values(["best_cv_rmse", "family"], na_position="last").reset_index(drop=True)
 
 

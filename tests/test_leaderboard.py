@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
 from automl_pl import tune
+from automl_pl.cli import main
 from automl_pl.leaderboard import FAMILY_COLUMNS, TRIAL_COLUMNS, leaderboard
+from automl_pl.spec import load_data, load_spec
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +74,22 @@ def test_a_duplicate_says_why_it_was_pruned(X, y):
 def test_an_empty_study_has_an_empty_board():
     study = optuna.create_study()
     assert leaderboard(study).empty and leaderboard(study, by="family").empty
+
+
+def test_the_cli_prints_and_writes_the_board(tmp_path, capsys):
+    spec = tmp_path / "lb.toml"
+    spec.write_text('[data]\ndataset = "diabetes"\nlabeled_fraction = 0.5\n[study]\nn_trials = 3\ncv = 2\n'
+                    'models = ["ridge"]\n')
+    X, y, pool = load_data(load_spec(spec))
+    study = tune(X, y, X_unlabeled=pool, models=["ridge"], n_trials=3, cv=2, cv_repeats=1, storage=load_spec(spec).storage,
+                 study_name="lb", show_progress_bar=False, n_jobs=1).study
+    assert main(["leaderboard", str(spec), "-o", str(tmp_path / "board.csv")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].split()[:3] == ["trial", "family", "state"]
+    assert len(printed) == 1 + len(study.trials)
+    written = pd.read_csv(tmp_path / "board.csv")
+    assert sorted(written["trial"]) == [t.number for t in study.trials]
+    assert main(["leaderboard", str(spec), "--by", "family"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["ridge", "3"]
+    assert main(["leaderboard", str(spec), "--study-name", "missing"]) == 1
+    assert "no study named 'missing'" in capsys.readouterr().err
