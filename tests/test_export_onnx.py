@@ -110,9 +110,11 @@ def test_a_family_that_cannot_convert_is_named_with_its_reason(name, reason, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no file, no partial file
 
 
-def test_catboost_without_categorical_features_converts(tmp_path, X, y, X_unlabeled):
+@pytest.mark.parametrize("name", ["catboost", "ridge", "random_forest"])
+def test_numeric_features_only_convert(name, tmp_path, X, y, X_unlabeled):
+    """CatBoost converts without categoricals; the scikit-learn pipelines' encoders then have no columns."""
     numeric = ["num_a", "num_b", "count"]
-    artifact = _artifact(["catboost"], X[numeric], y, X_unlabeled[numeric], tmp_path / "model")
+    artifact = _artifact([name], X[numeric], y, X_unlabeled[numeric], tmp_path / "model")
     onnx_file = save_onnx_model(artifact, tmp_path / "model.onnx")
     rows = X_unlabeled[numeric].iloc[:30]
     _check_close(_predict_in_fresh_process(onnx_file, rows, tmp_path), load_model(artifact).predict(rows), y)

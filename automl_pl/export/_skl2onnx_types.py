@@ -54,8 +54,8 @@ def unknown_to_infrequent(estimator: Any) -> dict[str, tuple[list[str], str]]:
         if not isinstance(part, ColumnTransformer):
             continue
         for _, transformer, columns in part.transformers_:
-            if not (isinstance(transformer, OneHotEncoder) and transformer.handle_unknown == "infrequent_if_exist"
-                    and transformer.infrequent_categories_ is not None):
+            if not (isinstance(transformer, OneHotEncoder) and hasattr(transformer, "categories_")  # no columns: unfitted
+                    and transformer.handle_unknown == "infrequent_if_exist" and transformer.infrequent_categories_ is not None):
                 continue
             for column, categories, infrequent in zip(columns, transformer.categories_,
                                                       transformer.infrequent_categories_):
