@@ -4,6 +4,7 @@
                        [--export DIR] [--fixed-param NAME=VALUE ...] [--n-jobs N] [--no-progress] [-q | -v ...]
     automl-pl worker SPEC [--data-dir DIR] [--storage URL] [--n-trials N] [--timeout S] [--n-jobs N] [-q | -v ...]
     automl-pl export SPEC [--data-dir DIR] [--storage URL] [--study-name NAME] [--out DIR] [--n-jobs N]
+                          [--format automl_pl|mlflow|onnx]
     automl-pl predict MODEL_DIR INPUT -o OUTPUT       (OUTPUT: .csv, .parquet, or - for CSV on standard output)
     automl-pl evaluate MODEL_DIR LABELLED [-o residuals.html]
     automl-pl dashboard SPEC [--storage URL] [--host HOST] [--port PORT]
@@ -155,12 +156,16 @@ def _export(args: argparse.Namespace) -> int:
     if out is None:
         raise ValueError(f"export needs a directory to write the model to: give --out DIR, or add "
                          f"[export] dir = \"...\" to {spec.path.name}.")
-    check_export_target(out)
+    if args.format == "automl_pl":
+        check_export_target(out)
     X, y, X_unlabeled = load_data(spec)
     result = refit_best(X, y, X_unlabeled=X_unlabeled, storage=spec.storage, study_name=spec.study_name,
                         n_jobs=args.n_jobs, bagging=spec.bagging)
     _info(args, result.summary())
-    print(f"exported the best model to {result.export(out, ignored_columns=spec.drop)}")
+    written = {"automl_pl": lambda: result.export(out, ignored_columns=spec.drop),
+               "mlflow": lambda: result.export_mlflow(out, ignored_columns=spec.drop),
+               "onnx": lambda: result.export_onnx(out)}[args.format]()
+    print(f"exported the best model to {written}")
     return 0
 
 
@@ -358,7 +363,11 @@ def _parser() -> argparse.ArgumentParser:
             [study, named, data, trials, talk])
     export = command("export", "refit the best trial of an existing study and export it", _export,
                      [study, named, data, talk])
-    export.add_argument("--out", help="directory to write the model to (default: the spec's [export] dir)")
+    export.add_argument("--out", help="directory to write the model to (default: the spec's [export] dir); "
+                        "for --format onnx, a file (model.onnx)")
+    export.add_argument("--format", choices=["automl_pl", "mlflow", "onnx"], default="automl_pl",
+                        help="automl_pl: the artifact directory (default); mlflow: an MLflow pyfunc model "
+                             "directory (extra mlflow); onnx: one ONNX file (extra onnx)")
     dashboard = command("dashboard", "open optuna-dashboard on the spec's study storage", _dashboard, [study])
     dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     dashboard.add_argument("--port", type=int, default=8080)

@@ -6,6 +6,7 @@ description (one input per column, strings for categoricals), as a service witho
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -131,3 +132,21 @@ def test_unknown_categories_of_a_one_hot_feature_with_rare_levels_go_to_its_infr
     rows = pool.assign(city=["c65", "never-seen", None, "c1", "c59"] * 10)
     onnx_file = save_onnx_model(artifact, tmp_path / "model.onnx")
     _check_close(_predict_in_fresh_process(onnx_file, rows, tmp_path), load_model(artifact).predict(rows), y)
+
+
+def test_the_command_line_exports_onnx_and_mlflow(tmp_path):
+    from automl_pl.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('[data]\ndataset = "diabetes"\nlabeled_fraction = 0.5\n\n[study]\nname = "s"\nn_trials = 2\n'
+                    'timeout = 60\ncv = 2\nseed = 0\nmodels = ["lightgbm", "ridge"]\n')
+    assert main(["run", str(spec), "-q", "--export", str(tmp_path / "model")]) == 0
+    assert main(["export", str(spec), "-q", "--format", "onnx", "--out", str(tmp_path / "model.onnx")]) == 0
+    from automl_pl.datasets import load_dataset
+
+    rows = load_dataset("diabetes")[0].head(20)
+    got = _predict_in_fresh_process(tmp_path / "model.onnx", rows, tmp_path)
+    np.testing.assert_allclose(got, load_model(tmp_path / "model").predict(rows), rtol=1e-4, atol=1e-3)
+    if importlib.util.find_spec("mlflow") is not None:
+        assert main(["export", str(spec), "-q", "--format", "mlflow", "--out", str(tmp_path / "mlflow")]) == 0
+        assert (tmp_path / "mlflow" / "MLmodel").is_file()
