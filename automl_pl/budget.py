@@ -26,7 +26,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Protocol
@@ -101,7 +101,7 @@ class TimeBudget:
         self.end = None if timeout is None else self.start + timeout
         """When the call must have returned (``None`` without a timeout)."""
         self._margin = 0.0 if timeout is None else finish_margin * timeout
-        self._reserved = 0.0
+        self._reserved: dict[str, float] = {}
         self._closed = False
         self._quickest_per_row: dict[str, float] = {}
         self._slowest_per_row: dict[str, float] = {}
@@ -124,7 +124,7 @@ class TimeBudget:
         """The :func:`time.monotonic` time by which every fold must end, or ``None`` without a limit."""
         if self.end is None:
             return None
-        return self._clock() if self._closed else self.end - self._margin - self._reserved
+        return self._clock() if self._closed else self.end - self._margin - self.reserved
 
     def trials_left(self) -> float:
         """Seconds left for folds (``inf`` without a limit; 0 once closed or spent)."""
@@ -148,24 +148,34 @@ class TimeBudget:
         """No fold starts from now on: nothing that could still run fits in what is left."""
         self._closed = True
 
-    def reserve(self, seconds: float) -> None:
-        """Keep ``seconds`` before the end for the final model (a refit, say). Only ever grows:
-        a later, cheaper estimate does not hand back time the trials may already have planned without."""
-        self._reserved = max(self._reserved, float(seconds))
+    def reserve(self, seconds: float, *, purpose: str = "refit") -> None:
+        """Keep ``seconds`` before the end for ``purpose`` (the final model's refits, say). What is kept
+        for each purpose only ever grows: a later, cheaper estimate does not hand back time the trials
+        may already have planned without. The purposes add up."""
+        self._reserved[purpose] = max(self._reserved.get(purpose, 0.0), float(seconds))
 
     @property
     def reserved(self) -> float:
-        """Seconds kept before the end for the final model."""
-        return self._reserved
+        """Seconds kept before the end, for every purpose together."""
+        return sum(self._reserved.values())
+
+    def fits_end_in_time(self) -> AbstractContextManager[None]:
+        """Inside, fits that check the time (:func:`check_fit_time`) stop at the trials' end."""
+        return self.fits_end_by(self.trials_end)
 
     @contextmanager
-    def fits_end_in_time(self) -> Iterator[None]:
-        """Inside, fits that check the time (:func:`check_fit_time`) stop at the trials' end."""
-        token = _FIT_DEADLINE.set(self.trials_end)
+    def fits_end_by(self, deadline: float | None) -> Iterator[None]:
+        """Inside, fits that check the time stop at ``deadline`` (a :func:`time.monotonic` time; ``None``: never)."""
+        token = _FIT_DEADLINE.set(deadline)
         try:
             yield
         finally:
             _FIT_DEADLINE.reset(token)
+
+    @property
+    def finish_seconds(self) -> float:
+        """Seconds the trials leave unused at the end (``finish_margin`` of the timeout; 0 without one)."""
+        return self._margin
 
     # ----------------------------------------------------------------------- how long a fold takes
 

@@ -142,12 +142,14 @@ def recorded_ensemble(study: optuna.Study) -> dict[int, float]:
 
 
 def fit_final_model(study: optuna.Study, data: PreparedData, *, folds: Sequence[tuple[np.ndarray, np.ndarray]] | None,
-           random_state: int, n_jobs: int, kept: KeptFoldModels | None = None) -> TuneResult:
+           random_state: int, n_jobs: int, kept: KeptFoldModels | None = None,
+           students: Mapping[int, Sequence[object]] | None = None) -> TuneResult:
     """The final model: each recorded member trial's fold models, weighted ``weight / len(folds)`` each.
 
-    The fold models in ``kept`` are used as they are; the others are refitted on their fold's
-    training rows with the fold's seed, as the trial's cross-validation fitted them. Without
-    ``folds`` (no bagging), each member trial is fitted once on all rows.
+    The fold models in ``students`` (a member's, refitted by :mod:`automl_pl.teacher`) or else in
+    ``kept`` are used as they are; the others are refitted on their fold's training rows with the
+    fold's seed, as the trial's cross-validation fitted them. Without ``folds`` (no bagging), each
+    member trial is fitted once on all rows.
     """
     check_refittable(study)
     members = recorded_ensemble(study)
@@ -155,7 +157,7 @@ def fit_final_model(study: optuna.Study, data: PreparedData, *, folds: Sequence[
     parts = folds if folds is not None else [(None, None)]  # without bagging: one fit on all rows
     estimators, weights, rows = [], [], []
     for number, weight in members.items():
-        trial, fitted = trials[number], None if kept is None else kept.get(number)
+        trial, fitted = trials[number], (students or {}).get(number) or (None if kept is None else kept.get(number))
         for k, (train_rows, _) in enumerate(parts):
             estimators.append(FrozenEstimator(fitted[k]) if fitted is not None else make_estimator(
                 get_family(trial.params["model"]), trial.params, schema=data.schema, random_state=random_state + k,

@@ -29,6 +29,10 @@ ENSEMBLE_REFITS = 1.5
 members are chosen so that their refits together fit in what is left."""
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
+TEACHER_REFITS = 1.0
+"""Time kept for the teacher round: this many student refits of the best trial (see :class:`KeepTimeForTheTeacher`)."""
+TEACHER_SHARE = 0.25
+"""The teacher round is kept at most this share of the timeout; trials are worth more than students."""
 SECOND_FAMILIES = ("catboost",)
 """Whose defaults a new study tries next, without pseudo-labels, when it may choose them: a
 different kind of booster, often the best on categorical data, and too slow at random settings."""
@@ -117,6 +121,29 @@ class KeepTimeForTheRefit:
         except ValueError:  # no completed trial yet
             return
         self.objective.budget.reserve(REFIT_MARGIN * self.refits * seconds)
+
+
+class KeepTimeForTheTeacher:
+    """Study callback: keep time for the ensemble-as-teacher round (see :mod:`automl_pl.teacher`).
+
+    Its students are the final model's heaviest members refitted on more rows; foreseen as
+    ``TEACHER_REFITS`` such refits of the best trial, at most ``TEACHER_SHARE`` of the timeout.
+    """
+
+    def __init__(self, objective: PseudoLabelObjective) -> None:
+        self.objective = objective
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        from automl_pl.teacher import pool_ratio, student_seconds
+
+        budget = self.objective.budget
+        try:
+            best = study.best_trial
+        except ValueError:  # no completed trial yet
+            return
+        n_pool = 0 if self.objective.X_unlabeled is None else len(self.objective.X_unlabeled)
+        seconds = TEACHER_REFITS * student_seconds(best, pool_ratio=pool_ratio(n_pool, len(self.objective.folds[0][0])))
+        budget.reserve(min(REFIT_MARGIN * seconds, TEACHER_SHARE * budget.timeout), purpose="teacher round")
 
 
 class PseudoLabelTheBest:

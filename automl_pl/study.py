@@ -12,7 +12,6 @@ import time
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from automl_pl._version import __version__
 from automl_pl.budget import TimeBudget
-from automl_pl.data import FeatureSchema, check_frame, check_target, data_fingerprint
+from automl_pl.data import FeatureSchema, check_frame, check_target, check_whole_number, data_fingerprint, date_columns
 from automl_pl.final_model import check_refittable, fit_final_model, record_ensemble
 from automl_pl.models import ModelFamily, resolve_families
 from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective
@@ -32,10 +31,18 @@ from automl_pl.optimize import run_trials
 from automl_pl.portfolio import Portfolio
 from automl_pl.pseudo_label import SELECTIONS
 from automl_pl.result import PreparedData, TuneResult
-from automl_pl.steering import ENSEMBLE_REFITS, KeepTimeForTheRefit, PseudoLabelTheBest, enqueue_starting_trials
-from automl_pl.storage import HEARTBEAT_SECONDS, has_heartbeat, is_sqlite, open_storage, redact_url
+from automl_pl.steering import (
+    ENSEMBLE_REFITS,
+    KeepTimeForTheRefit,
+    KeepTimeForTheTeacher,
+    PseudoLabelTheBest,
+    enqueue_starting_trials,
+)
+from automl_pl.storage import HEARTBEAT_SECONDS, has_heartbeat, is_sqlite, open_storage, redact_url, storage_file
+from automl_pl.teacher import teacher_round as run_teacher_round
 from automl_pl.threads import ModelThreads, usable_cores
 from automl_pl.trial_attrs import ENSEMBLE, PRUNED_BY, PRUNED_FOR_TIME, SETTINGS
+from automl_pl.verbosity import DEFAULT_VERBOSITY, Progress, speaks_at_verbosity
 
 FEW_COMPLETE_TRIALS = 2
 """A study whose trials were stopped for time with no more than this many complete warns that the
@@ -55,6 +62,7 @@ def new_study_name() -> str:
     return f"{STUDY_NAME_PREFIX}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
 
+@speaks_at_verbosity
 def tune(
     X: pd.DataFrame,
     y: pd.Series | np.ndarray,
@@ -71,6 +79,7 @@ def tune(
     n_jobs: int | None = None,
     fixed_params: Mapping[str, Any] | None = None,
     show_progress_bar: bool = True,
+    verbosity: int = DEFAULT_VERBOSITY,
     refit: bool = True,
     worker: bool = False,
     heartbeat_seconds: int = HEARTBEAT_SECONDS,
@@ -78,6 +87,7 @@ def tune(
     bagging: bool = True,
     stacking: bool = True,
     portfolio: Portfolio | Sequence[Mapping[str, Any]] | str | None = "default",
+    teacher_round: bool = False,
 ) -> TuneResult:
     """Tune model family, hyperparameters and pseudo-label settings jointly; make the best trial's final model.
 
@@ -89,6 +99,8 @@ def tune(
             ``None`` for every installed family.
         n_trials: the study's total of finished (complete or pruned) trials: a resumed
             study runs only the missing ones. ``None`` for no limit (needs ``timeout``).
+            ``0`` runs no trial and refits the best model of the study named by ``storage`` and
+            ``study_name`` (as :func:`refit_best`); a study with no completed trial is refused.
         timeout: seconds for this call, data checks, final model and refit included, or ``None``.
             The call returns a model within it on an idle or a busy machine (see
             :mod:`automl_pl.budget`): trials stop ``automl_pl.budget.FINISH_MARGIN`` of it early and early enough for
@@ -113,7 +125,11 @@ def tune(
         fixed_params: study dimensions to hold at a value instead of tuning, e.g.
             ``{"sample_rate": 0.0}`` (no pseudo-labels), ``{"selection": "confidence"}`` or
             ``{"model": "lightgbm", "lgbm_num_leaves": 31}``; recorded in every trial's params.
-        show_progress_bar: show Optuna's progress bar.
+        show_progress_bar: show progress: Optuna's bar on a terminal or in a notebook, one plain
+            line per trial elsewhere (a log file, a pipe). ``False``: none.
+        verbosity: 0 silent; 1 warnings and a final summary (the default); 2 also one line per
+            trial; 3 also Optuna's own INFO lines (each trial's parameters) and debug messages.
+            Optuna's logging follows it during the call (see :mod:`automl_pl.verbosity`).
         refit: make the best trial's final model, ``best_estimator_`` (see ``bagging``), and measure its
             feature importance (``importance_``) when the time left allows (see :mod:`automl_pl.importance`).
         worker: this process is one of several sharing the study (on one machine through a
@@ -136,6 +152,12 @@ def tune(
             chosen on other datasets; a :class:`~automl_pl.portfolio.Portfolio` or a list of
             ``{"model": family, <parameter>: value}`` mappings of your own; ``None`` for the
             families' defaults only.
+        teacher_round: after the trials, let the final model teach: it pseudo-labels the unlabelled
+            rows and its heaviest members are refitted as students on their folds' labelled rows plus
+            those rows, kept only when that lowers the final model's out-of-fold RMSE (fold-correct:
+            fold k's teacher is the mix of the members' fold-k models; see :mod:`automl_pl.teacher`).
+            With a timeout, time is kept for it (at most a quarter). Needs ``X_unlabeled`` and
+            ``bagging``; the outcome is the study's user attribute ``teacher_round``.
         bagging: a trial's final model is the mean of its fold models, kept from its
             cross-validation (see :mod:`automl_pl.fold_models`): no refit, and steadier on
             few labels. ``False`` refits it once on all labelled rows instead, which can do
@@ -150,10 +172,14 @@ def tune(
     started = time.monotonic()
     if n_trials is None and timeout is None:
         raise ValueError("give n_trials, timeout or both; otherwise the study would never end")
-    if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 0):
-        raise ValueError(f"n_trials must be a whole number >= 0, got {n_trials!r}")
+    n_trials = check_whole_number(n_trials, "n_trials", minimum=0, none_means="no limit")
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
         raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+    progress = Progress.plan(verbosity, show_progress_bar)
+    if n_trials == 0:
+        _check_something_to_refit(storage, study_name, refit=refit, worker=worker)
+        return _said(refit_best(X, y, X_unlabeled=X_unlabeled, storage=storage, study_name=study_name,
+                                n_jobs=n_jobs, bagging=bagging), progress)
     if worker and (storage is None or study_name is None):
         raise ValueError("worker=True joins a study other processes share: name both, e.g. "
                          "storage='journal:studies/x.log' (or a PostgreSQL URL) and study_name='x'")
@@ -181,15 +207,18 @@ def tune(
     callbacks = [PseudoLabelTheBest(objective)]
     if budget.limited and refit and not worker:
         callbacks.append(KeepTimeForTheRefit(objective, refits=ENSEMBLE_REFITS if ensemble else 1.0))
+        if teacher_round and bagging and data.X_unlabeled is not None:
+            callbacks.append(KeepTimeForTheTeacher(objective))
     n_before = len(study.trials)
     if created or (not worker and not study.trials):  # one worker of many queues the starting trials
         enqueue_starting_trials(study, objective, portfolio=starting.for_study(
             families, n_rows=len(folds[0][0]), fixed=fixed) if starting is not None else None)
-    with threadpool_limits(limits=threads), _quiet_optuna(show_progress_bar):
+    callbacks += progress.trial_lines(n_trials)
+    with threadpool_limits(limits=threads):
         run_trials(study, objective, n_trials=n_trials, deadline=lambda: budget.trials_end,
-                   show_progress_bar=show_progress_bar, callbacks=callbacks, wait_for_running=has_heartbeat(storage))
+                   show_progress_bar=progress.bar, callbacks=callbacks, wait_for_running=has_heartbeat(storage))
         if not refit or worker:
-            return TuneResult(study, None, 0.0, data)
+            return _said(TuneResult(study, None, 0.0, data), progress)
         check_refittable(study, timeout=timeout)
         _warn_if_short_of_time(study, study.trials[n_before:], timeout=timeout)
         if ensemble:
@@ -197,11 +226,42 @@ def tune(
                             seconds_left=budget.seconds_left(), stacking=stacking, on_pool=objective.on_pool)
         else:
             study.set_user_attr(ENSEMBLE, None)
+        students = None
+        if teacher_round and bagging and data.X_unlabeled is not None:
+            students = run_teacher_round(study, out_of_fold=objective.out_of_fold, kept=objective.fold_models, data=data,
+                                         folds=folds, random_state=random_state, n_jobs=objective.threads.now(),
+                                         budget=budget)
         result = fit_final_model(study, data, folds=folds if bagging else None, random_state=random_state,
-                                 n_jobs=objective.threads.now(), kept=objective.fold_models)
+                                 n_jobs=objective.threads.now(), kept=objective.fold_models, students=students)
         # Cheap, and bounded by half the time left: a budget that leaves too little measures it on demand instead.
         result.feature_importance(seconds=None if not budget.limited else max(0.0, budget.seconds_left() / 2))
-        return result
+        return _said(result, progress)
+
+
+def _said(result: TuneResult, progress: Progress) -> TuneResult:
+    """``result``, its summary written first (at verbosity 1 and above)."""
+    progress.say(result.summary())
+    return result
+
+
+def _check_something_to_refit(storage: str | optuna.storages.BaseStorage | None, study_name: str | None, *,
+                              refit: bool, worker: bool) -> None:
+    """For ``n_trials=0``: raise a ValueError unless the named study exists with a completed trial to refit.
+
+    Nothing is created on the way: not a database file, not an empty study.
+    """
+    if worker or not refit:
+        raise ValueError(f"n_trials=0 runs no trial and {'a worker' if worker else 'refit=False'} makes no model: "
+                         "there is nothing to do. Give n_trials >= 1.")
+    if storage is None or study_name is None:
+        raise ValueError("n_trials=0 runs no trial, and a new study has none to refit. Give n_trials >= 1, "
+                         "or the storage and study_name of a study to refit.")
+    if isinstance(storage, str) and (file := storage_file(storage)) is not None and not file.exists():
+        raise ValueError(f"n_trials=0 runs no trial, and {redact_url(storage)} holds no study yet. Give n_trials >= 1.")
+    study = _load_existing(open_storage(storage), study_name)
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        raise ValueError(f"n_trials=0 runs no trial, and study {study_name!r} has no completed trial to refit. "
+                         "Give n_trials >= 1.")
 
 
 def refit_best(
@@ -258,18 +318,23 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
     check_frame(X, what="X")
     if len(X) == 0:
         raise ValueError("X has no rows. Pass at least a few labelled rows.")
+    check_whole_number(cv, "cv", minimum=2, unit="folds")
+    if cv > len(X):  # before the target's checks: one row is too few rows, not a constant target
+        raise ValueError(f"cv={cv} folds need at least {cv} labelled rows, but there {'is' if len(X) == 1 else 'are'} "
+                         f"{len(X)}. Lower cv or add labelled rows.")
     named = isinstance(y, pd.Series) and y.name is not None
     target_name = str(y.name) if named else "target"
     target = check_target(y, n_rows=len(X), name=target_name if named else "y")
-    if not isinstance(cv, int) or isinstance(cv, bool) or cv < 2:
-        raise ValueError(f"cv must be a whole number of folds >= 2, got {cv!r}")
-    if cv > len(X):
-        raise ValueError(f"cv={cv} folds need at least {cv} labelled rows, but X has {len(X)}. Lower cv or add labelled rows.")
     if X_unlabeled is not None:
         check_frame(X_unlabeled, what="X_unlabeled")
         if len(X_unlabeled) == 0:
             X_unlabeled = None
     schema = FeatureSchema.infer(X, X_unlabeled)
+    for name, example in date_columns(X).items():
+        levels = len(schema.columns[schema.names.index(name)].categories) - 1
+        warnings.warn(f"column {name!r} holds dates (e.g. {example!r}): it is used as a category with {levels} "
+                      "levels, which ignores their order. Convert it to numbers (year, month, days since a date) "
+                      "to use it as time, or drop it.", UserWarning, stacklevel=4)  # past tune's verbosity wrapper
     X_norm = schema.transform(X).reset_index(drop=True)
     X_unlabeled_norm = None if X_unlabeled is None else schema.transform(X_unlabeled, what="X_unlabeled").reset_index(drop=True)
     return PreparedData(X_norm, target, X_unlabeled_norm, schema, target_name,
@@ -311,8 +376,7 @@ def check_fixed_params(fixed_params: Mapping[str, Any] | None, families: Mapping
         "sample_rate": (lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
         "selection": (lambda v: v in SELECTIONS, f"one of {list(SELECTIONS)}"),
         "pseudo_weight": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
-        "n_rounds": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ROUNDS,
-                     f"a whole number from 1 to {MAX_ROUNDS}"),
+        "n_rounds": (lambda v: _is_whole(v, 1, MAX_ROUNDS), f"a whole number from 1 to {MAX_ROUNDS}"),
     }
     for name, (ok, expected) in checks.items():
         if name in fixed and not ok(fixed[name]):
@@ -324,10 +388,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _is_whole(value: Any, minimum: int, maximum: int) -> bool:
+    try:
+        check_whole_number(value, "", minimum=minimum, maximum=maximum)
+    except ValueError:
+        return False
+    return True
+
+
 def check_cv_repeats(cv_repeats: object) -> None:
     """Raise a ValueError unless ``cv_repeats`` is ``None`` or a whole number >= 1."""
-    if cv_repeats is not None and (not isinstance(cv_repeats, int) or isinstance(cv_repeats, bool) or cv_repeats < 1):
-        raise ValueError(f"cv_repeats must be a whole number >= 1 (or None for the default), got {cv_repeats!r}")
+    check_whole_number(cv_repeats, "cv_repeats", minimum=1, none_means="the default")
 
 
 def default_cv_repeats(n_rows: int) -> int:
@@ -448,23 +519,10 @@ def _load_existing(storage: optuna.storages.BaseStorage, study_name: str) -> opt
 def _threads(n_jobs: int | None) -> int:
     if n_jobs is None:
         return usable_cores()
-    if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a whole number of threads >= 1, got {n_jobs!r}")
-    return n_jobs
+    return check_whole_number(n_jobs, "n_jobs", minimum=1, unit="threads")
 
 
 def _describe(storage: optuna.storages.BaseStorage) -> str:
     url = getattr(storage, "url", None) or getattr(getattr(storage, "_backend", None), "url", None)
     return redact_url(url) if url else type(storage).__name__
 
-
-@contextmanager
-def _quiet_optuna(quiet: bool):
-    """With a progress bar, Optuna's per-trial log lines only garble it."""
-    before = optuna.logging.get_verbosity()
-    if quiet:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        yield
-    finally:
-        optuna.logging.set_verbosity(before)

@@ -54,5 +54,8 @@ SETTINGS = "automl_pl"
 """The study's data fingerprint, folds, seed, version, target and features."""
 ENSEMBLE = "ensemble"
 """The trials of the final model and their weights."""
+TEACHER_ROUND = "teacher_round"
+"""What the ensemble-as-teacher round did (see :mod:`automl_pl.teacher`): kept or not, the out-of-fold
+RMSE before and after, the trials refitted as students, or why it was skipped."""
 FEATURE_IMPORTANCE = "feature_importance"
 """The final model's feature importance (see :mod:`automl_pl.importance`), for the best trial it was measured for."""
