@@ -10,8 +10,9 @@ it is scored on the labelled rows it was fitted on, and the result says so.
 
 It is kept cheap: at most ``max_rows`` held-out rows in all, ``n_repeats`` shuffles, and each
 fold model predicts every shuffled feature of one repeat in one call. Under a time limit it
-first times one unshuffled pass and gives up (returns ``None``) when the shuffles are foreseen
-not to fit, or when the time runs out between two calls.
+first times one unshuffled pass, from which it foresees a repeat, and measures as many repeats
+as fit; when not even one does, one repeat on a share of the rows (``MIN_ROWS`` at least), else
+nothing (``None``), as when the time runs out between two calls.
 
 **Gain**: LightGBM's and XGBoost's total split gain per feature and CatBoost's
 ``PredictionValuesChange``, each model's shares (summing to 1) averaged over the boosters of the final
@@ -40,6 +41,9 @@ MAX_CELLS = 2_000_000
 """Most cells (rows times columns) of shuffled copies one fold model predicts at once."""
 TIME_MARGIN = 1.5
 """Under a time limit, the shuffles must be foreseen to take at most the time left divided by this."""
+MIN_ROWS = 100
+"""Under a time limit that affords less than one shuffle of every row drawn, one shuffle of a share of them is
+measured, but not on fewer rows than this: below, nothing is measured."""
 
 COLUMNS = ("feature", "importance", "stddev", "importance_share", "gain")
 """``importance``: mean growth of the RMSE (in the target's units) when the feature is shuffled; ``stddev``:
@@ -62,7 +66,8 @@ def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats:
         n_repeats: shuffles per feature.
         max_rows: most rows scored, over all folds.
         random_state: seeds the rows drawn and the shuffles.
-        seconds: the most time to spend, or ``None`` for no limit.
+        seconds: the most time to spend, or ``None`` for no limit: fewer repeats or rows are measured when it
+            is short (``attrs`` says how many).
 
     Returns:
         One row per feature (see :data:`COLUMNS`), most important first; ``attrs["rows"]`` is
@@ -79,11 +84,23 @@ def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats:
     rng = np.random.default_rng(random_state)
     y = np.asarray(y, dtype="float64")
     groups, where = _fold_groups(model, len(X), max_rows=max_rows, rng=rng)
-    baseline = [_predict(members, X.iloc[rows]) for members, rows in groups]
-    if deadline is not None:
-        foreseen = (time.monotonic() - started) * n_repeats * X.shape[1]
-        if foreseen * TIME_MARGIN > deadline - time.monotonic():
+    baseline = []
+    for members, rows in groups:
+        if deadline is not None and time.monotonic() >= deadline:
             return None
+        baseline.append(_predict(members, X.iloc[rows]))
+    if deadline is not None:  # a repeat shuffles every feature: about as long as one pass per feature
+        per_repeat = (time.monotonic() - started) * X.shape[1] * TIME_MARGIN
+        affordable = (deadline - time.monotonic()) / per_repeat if per_repeat > 0 else float(n_repeats)
+        if affordable < 1:  # one shuffle on a share of the rows, or nothing when that share is too few
+            share = affordable
+            if share * sum(len(rows) for _, rows in groups) < MIN_ROWS:
+                return None
+            kept = [np.sort(rng.choice(len(rows), size=max(1, int(share * len(rows))), replace=False))
+                    for _, rows in groups]
+            groups = [(members, rows[k]) for (members, rows), k in zip(groups, kept)]
+            baseline = [b[k] for b, k in zip(baseline, kept)]
+        n_repeats = max(1, min(n_repeats, int(affordable)))
     truth = [y[rows] for _, rows in groups]
     base_rmse = _rmse(np.concatenate(baseline), np.concatenate(truth))
     growth = np.zeros((n_repeats, X.shape[1]))
