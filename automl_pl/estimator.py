@@ -60,6 +60,9 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
     storage : str, optuna storage or None, default=None
         Where each ``fit`` keeps its study (a new study with a name of its own every time);
         ``None`` keeps it in memory.
+    verbosity : int, default=0
+        0 silent (scikit-learn's habit: ``GridSearchCV`` fits many); 1 warnings and a summary per
+        ``fit``; 2 also one line per trial; 3 also Optuna's own log (as :func:`automl_pl.tune`).
 
     Attributes
     ----------
@@ -120,10 +123,12 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         "bagging": ["boolean"],
         "fixed_params": [dict, None],
         "storage": [str, optuna.storages.BaseStorage, None],
+        "verbosity": [Interval(Integral, 0, 3, closed="both")],
     }
 
     def __init__(self, *, time_budget=60, n_trials=None, models=None, cv=5, cv_repeats=None, random_state=0,
-                 n_jobs=None, ensemble=True, stacking=True, bagging=True, fixed_params=None, storage=None):
+                 n_jobs=None, ensemble=True, stacking=True, bagging=True, fixed_params=None, storage=None,
+                 verbosity=0):
         self.time_budget = time_budget
         self.n_trials = n_trials
         self.models = models
@@ -136,6 +141,7 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         self.bagging = bagging
         self.fixed_params = fixed_params
         self.storage = storage
+        self.verbosity = verbosity
 
     def fit(self, X, y, X_unlabeled=None):
         """Run a fresh study on ``(X, y)`` and the unlabelled rows; keep its final model.
@@ -170,7 +176,7 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
             frame, target, X_unlabeled=pool, models=None if self.models is None else list(self.models),
             n_trials=self.n_trials, timeout=self.time_budget, cv=self.cv, cv_repeats=self.cv_repeats,
             storage=self.storage, random_state=self.random_state, n_jobs=self.n_jobs,
-            fixed_params=self.fixed_params, show_progress_bar=False, ensemble=self.ensemble,
+            fixed_params=self.fixed_params, show_progress_bar=False, verbosity=self.verbosity, ensemble=self.ensemble,
             stacking=self.stacking, bagging=self.bagging,
         )
         self.result_ = result
