@@ -33,6 +33,7 @@ import pandas as pd
 from automl_pl._files import write_atomically
 from automl_pl._version import __version__
 from automl_pl.artifact import check_export_target
+from automl_pl.portfolio import Portfolio
 from automl_pl.spec import TABLE_SUFFIXES, StudySpec, load_data, load_spec, read_table
 from automl_pl.storage import journal_path, open_storage, redact_url
 
@@ -128,6 +129,8 @@ def _tune(spec: StudySpec, X: pd.DataFrame, y: pd.Series, X_unlabeled: pd.DataFr
         study_name=spec.study_name,
         random_state=spec.seed, n_jobs=n_jobs, fixed_params=spec.fixed_params, show_progress_bar=show_progress_bar,
         verbosity=verbosity, worker=worker, ensemble=spec.ensemble, bagging=spec.bagging, stacking=spec.stacking,
+        portfolio=Portfolio.read(spec.portfolio) if isinstance(spec.portfolio, Path) else spec.portfolio,
+        teacher_round=spec.teacher_round,
     )
 
 

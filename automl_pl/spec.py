@@ -26,6 +26,8 @@ A spec has three tables::
     ensemble = true              # use an ensemble of the best trials when it scores better
     stacking = true              # ... or a stack layer over them, when it wins on held-out rows
     bagging = true               # final model: the mean of the fold models (false: refit on all rows)
+    portfolio = "default"        # configurations run first: "default", "none" or a portfolio JSON file
+    teacher_round = false        # after the trials, the final model teaches its members once more
 
     [export]
     dir = "../models/bigmart"    # optional: where `run` exports the best model
@@ -60,7 +62,7 @@ class SpecError(ValueError):
 _KEYS = {
     "data": {"labeled", "unlabeled", "target", "drop", "dataset", "labeled_fraction"},
     "study": {"name", "storage", "heartbeat_seconds", "n_trials", "timeout", "cv", "cv_repeats", "seed", "models", "fixed_params", "ensemble",
-              "bagging", "stacking"},
+              "bagging", "stacking", "portfolio", "teacher_round"},
     "export": {"dir"},
 }
 
@@ -89,6 +91,8 @@ class StudySpec:
     ensemble: bool = True
     bagging: bool = True
     stacking: bool = True
+    portfolio: str | Path | None = "default"
+    teacher_round: bool = False
     export_dir: Path | None = None
 
 
@@ -180,8 +184,21 @@ def load_spec(path: str | Path, *, data_dir: str | Path | None = None) -> StudyS
         ensemble=get(study, "ensemble", bool, True),
         bagging=get(study, "bagging", bool, True),
         stacking=get(study, "stacking", bool, True),
+        portfolio=_portfolio(get(study, "portfolio", str, "default"), here=here, path=path),
+        teacher_round=get(study, "teacher_round", bool, False),
         export_dir=None if export_dir is None else (here / export_dir).resolve(),
     )
+
+
+def _portfolio(value: str, *, here: Path, path: Path) -> str | Path | None:
+    """A spec's ``portfolio``: ``"default"``, ``None`` for ``"none"``, or the path of a portfolio JSON file."""
+    if value in ("default", "none"):
+        return None if value == "none" else value
+    file = (here / value).resolve()
+    if not file.is_file():
+        raise SpecError(f"{path}: [study] portfolio = {value!r} is neither \"default\", \"none\" nor a file "
+                        f"({file} does not exist). Write one with benchmarks/portfolio.py choose --out FILE.")
+    return file
 
 
 def load_data(spec: StudySpec) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]:

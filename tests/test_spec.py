@@ -57,6 +57,28 @@ def test_ensemble_and_bagging_can_be_turned_off(tmp_path):
     assert load_spec(write(tmp_path, '[data]\ndataset = "tips"\n')).bagging is True
 
 
+def test_portfolio_and_teacher_round_are_read(tmp_path):
+    head = '[data]\ndataset = "tips"\n[study]\n'
+    spec = load_spec(write(tmp_path, head))
+    assert spec.portfolio == "default" and spec.teacher_round is False
+    spec = load_spec(write(tmp_path, head + 'portfolio = "none"\nteacher_round = true\n'))
+    assert spec.portfolio is None and spec.teacher_round is True
+    with pytest.raises(SpecError, match="portfolio = 'mine.json'.*does not exist"):
+        load_spec(write(tmp_path, head + 'portfolio = "mine.json"\n'))
+
+
+def test_a_portfolio_file_in_a_spec_starts_the_study(tmp_path):
+    from automl_pl.cli import main
+    from automl_pl.portfolio import Portfolio
+
+    Portfolio.from_configurations([{"model": "ridge", "ridge_alpha": 7.0}]).write(tmp_path / "mine.json")
+    spec = write(tmp_path, '[data]\ndataset = "diabetes"\n[study]\nn_trials = 1\ncv = 3\nmodels = ["ridge"]\n'
+                           'portfolio = "mine.json"\n')
+    assert main(["run", str(spec), "--no-progress", "--n-jobs", "1"]) == 0
+    study = optuna.load_study(study_name=spec.stem, storage=f"sqlite:///{spec.with_suffix('.db')}")
+    assert study.trials[0].params["ridge_alpha"] == 7.0
+
+
 def test_cv_repeats_is_read_and_reaches_the_study(tmp_path):
     from automl_pl.cli import main
 
