@@ -72,7 +72,7 @@ def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats:
     Returns:
         One row per feature (see :data:`COLUMNS`), most important first; ``attrs["rows"]`` is
         ``"out-of-fold"`` or ``"training rows"``, ``attrs["n_rows"]`` and ``attrs["n_repeats"]``
-        what was scored. ``None`` when it would not fit in ``seconds``.
+        what was scored, ``attrs["cut_for_time"]`` whether ``seconds`` made them fewer than asked. ``None`` when it would not fit in ``seconds``.
 
     Raises:
         ValueError: ``n_repeats`` or ``max_rows`` below 1.
@@ -89,6 +89,7 @@ def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats:
         if deadline is not None and time.monotonic() >= deadline:
             return None
         baseline.append(_predict(members, X.iloc[rows]))
+    cut = False  # whether the time limit cut repeats or rows
     if deadline is not None:  # a repeat shuffles every feature: about as long as one pass per feature
         per_repeat = (time.monotonic() - started) * X.shape[1] * TIME_MARGIN
         affordable = (deadline - time.monotonic()) / per_repeat if per_repeat > 0 else float(n_repeats)
@@ -100,6 +101,7 @@ def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats:
                     for _, rows in groups]
             groups = [(members, rows[k]) for (members, rows), k in zip(groups, kept)]
             baseline = [b[k] for b, k in zip(baseline, kept)]
+        cut = affordable < n_repeats
         n_repeats = max(1, min(n_repeats, int(affordable)))
     truth = [y[rows] for _, rows in groups]
     base_rmse = _rmse(np.concatenate(baseline), np.concatenate(truth))
@@ -120,7 +122,7 @@ def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats:
         "importance_share": positive / positive.sum() if positive.sum() > 0 else np.zeros(X.shape[1]),
         "gain": booster_gain(model, list(X.columns)),
     }).sort_values(["importance", "feature"], ascending=[False, True], ignore_index=True)
-    table.attrs.update(rows=where, n_rows=int(sum(len(t) for t in truth)), n_repeats=n_repeats)
+    table.attrs.update(rows=where, n_rows=int(sum(len(t) for t in truth)), n_repeats=n_repeats, cut_for_time=cut)
     return table
 
 

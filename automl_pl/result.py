@@ -115,8 +115,9 @@ class TuneResult:
         One row per feature, most important first: ``importance`` is how much the RMSE grows when
         the feature is shuffled, ``gain`` the boosters' share of gain (see :mod:`automl_pl.importance`).
         Measured once and kept (``importance_``, and in the study for the report) unless other
-        ``n_repeats``, ``max_rows`` or ``random_state`` are asked for. ``None`` when it is not foreseen to fit
-        in ``seconds``.
+        ``n_repeats``, ``max_rows`` or ``random_state`` are asked for, or a time limit (``tune``'s) cut the
+        repeats or rows it measured: then, asked without ``seconds``, it is measured again in full. ``None``
+        when not even a share of it is foreseen to fit in ``seconds``.
 
         Raises:
             RuntimeError: the result has no final model (``refit=False``).
@@ -125,7 +126,8 @@ class TuneResult:
             raise RuntimeError("this result was made with refit=False: there is no final model to explain; "
                                "call automl_pl.refit_best(...) first")
         kept = self.importance_
-        if kept is not None and kept.attrs.get("asked") == (n_repeats, max_rows, random_state):
+        if kept is not None and kept.attrs.get("asked") == (n_repeats, max_rows, random_state) and (
+                seconds is not None or not kept.attrs.get("cut_for_time")):
             return kept
         table = feature_importance(self.best_estimator_, self.data.X, self.data.y, n_repeats=n_repeats,
                                    max_rows=max_rows, random_state=random_state, seconds=seconds)
@@ -146,6 +148,7 @@ class TuneResult:
             "rows": table.attrs.get("rows"),
             "n_rows": table.attrs.get("n_rows"),
             "n_repeats": table.attrs.get("n_repeats"),
+            "cut_for_time": bool(table.attrs.get("cut_for_time")),
             **{column: [_plain(v) for v in table[column]]
                for column in ("feature", "importance", "stddev", "importance_share", "gain")},
         }

@@ -70,6 +70,17 @@ def test_it_is_bounded_in_rows_and_time(result):
     assert MAX_ROWS >= 240
 
 
+def test_one_cut_short_by_a_time_limit_is_measured_again_in_full_on_demand():
+    X, y = _data(150, seed=4)
+    result = tune(X, y, models=["ridge"], **SETTINGS)
+    first = result.importance_
+    assert first.attrs["cut_for_time"] is False and result.feature_importance() is first
+    first.attrs["cut_for_time"] = True  # as tune() leaves it when its timeout afforded fewer shuffles or rows
+    assert result.feature_importance(seconds=60) is first  # a limit again: what was measured will do
+    again = result.feature_importance()
+    assert again is not first and again.attrs["cut_for_time"] is False and again.attrs["n_repeats"] == 3
+
+
 def test_it_reaches_the_study_the_report_and_the_artifact(result, tmp_path):
     recorded = result.study.user_attrs[FEATURE_IMPORTANCE]
     assert recorded["best_trial"] == result.best_trial.number
