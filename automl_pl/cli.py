@@ -23,6 +23,7 @@ import dataclasses
 import json
 import logging
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,8 +51,18 @@ STDOUT = "-"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command ``argv`` (default: this process's command line); return its exit status.
+
+    A ``--timeout`` counts from the start of the command: from the process's own start when ``argv``
+    is ``None`` (the ``automl-pl`` command: interpreter start and imports count), else from this call
+    (``main([...])`` from Python, where the process may have run for long before).
+    """
+    from automl_pl.budget import seconds_since_process_start
+
+    started = time.monotonic() - (seconds_since_process_start() if argv is None else 0.0)
     parser = _parser()
     args = parser.parse_args(argv)
+    args.started = started
     args.verbosity = max(0, min(3, 1 + getattr(args, "verbose", 0) - getattr(args, "quiet", 0)))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     shown = warnings.showwarning
@@ -95,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     _info(args, f"study {spec.study_name!r} on {redact_url(spec.storage)}: {len(X)} labelled rows, "
                 f"{0 if X_unlabeled is None else len(X_unlabeled)} unlabelled, target {y.name!r}")
     result = _tune(spec, X, y, X_unlabeled, n_jobs=args.n_jobs, show_progress_bar=not args.no_progress,
-                   verbosity=args.verbosity)  # which says the summary
+                   verbosity=args.verbosity, started=args.started)  # which says the summary
     if spec.export_dir is not None:
         print(f"exported the best model to {result.export(spec.export_dir, ignored_columns=spec.drop)}")
     else:
@@ -106,18 +117,18 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _tune(spec: StudySpec, X: pd.DataFrame, y: pd.Series, X_unlabeled: pd.DataFrame | None, *, n_jobs: int | None,
-          show_progress_bar: bool, verbosity: int, worker: bool = False):
+          show_progress_bar: bool, verbosity: int, started: float, worker: bool = False):
     """``tune`` with the spec's settings: the one call behind ``run`` and ``worker``.
 
-    The spec's timeout is for the whole command: what the process spent before (start, imports,
-    reading the data) and ``EXPORT_RESERVE`` for writing the model are taken off what ``tune`` gets.
+    The spec's timeout is for the whole command: what the command spent since ``started`` (see
+    :func:`main`: start, imports, reading the data) and ``EXPORT_RESERVE`` for writing the model are
+    taken off what ``tune`` gets.
     """
-    from automl_pl.budget import seconds_since_process_start
     from automl_pl.study import tune
 
     timeout = spec.timeout
     if timeout is not None:
-        spent = seconds_since_process_start()
+        spent = time.monotonic() - started
         export = max(EXPORT_RESERVE[0], EXPORT_RESERVE[1] * spec.timeout)
         timeout -= spent + (0.0 if worker or spec.export_dir is None else export)
         if timeout <= 0:
@@ -145,7 +156,7 @@ def _worker(args: argparse.Namespace) -> int:
     n_jobs = args.n_jobs if args.n_jobs is not None or journal_path(spec.storage) is None else 1
     _info(args, f"worker {worker_name()} joins study {spec.study_name!r} on {redact_url(spec.storage)}")
     _tune(spec, X, y, X_unlabeled, n_jobs=n_jobs, show_progress_bar=not args.no_progress, verbosity=args.verbosity,
-          worker=True)
+          started=args.started, worker=True)
     print(f"when every worker is done, export the best model once: automl-pl export {args.spec}"
           f"{'' if spec.export_dir is not None else ' --out DIR'}")
     return 0

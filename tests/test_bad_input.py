@@ -176,7 +176,8 @@ CASES = [
          "{w}/bad.toml is not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)"),
     Case("unknown spec key", lambda w: ["run", spec_with(w, "n_trials = 2", "trials = 2")],
          "{w}/bad.toml: unknown key(s) ['trials'] in [study]. Valid keys: ['bagging', 'cv', 'cv_repeats', 'ensemble', "
-         "'fixed_params', 'heartbeat_seconds', 'models', 'n_trials', 'name', 'seed', 'stacking', 'storage', 'timeout']."),
+         "'fixed_params', 'heartbeat_seconds', 'models', 'n_trials', 'name', 'portfolio', 'seed', 'stacking', 'storage', "
+         "'teacher_round', 'timeout']."),
     Case("missing spec", lambda w: ["run", str(w / "nope.toml")],
          "no study spec at {w}/nope.toml. Check the path (specs live in studies/)."),
     Case("unreachable storage", lambda w: ["run", str(w / "study.toml"), "--storage",
