@@ -320,9 +320,17 @@ class PseudoLabelObjective:
 
     def _rest_ends_in_time(self, family: ModelFamily, fitted_rows: float, work: float | None,
                            fold_seconds: list[float]) -> bool:
-        """Whether the trial's remaining folds are foreseen to end in the budget's time left."""
+        """Whether the trial's remaining folds are foreseen to end in the budget's time left.
+
+        A family never timed is foreseen from the others (see :meth:`TimeBudget.expected_fold`), which
+        errs far on the slow side (a linear model's fixed overhead, scaled by cost, makes kNN look
+        slow): its first trial starts when its first fold fits. That fold times the family, and the
+        trial stops before the next fold if the rest is not foreseen to fit.
+        """
         if not self.budget.limited:
             return True
+        if not fold_seconds and not self.budget.timed(family):
+            return self.budget.fits(self.budget.expected_fold(family, fitted_rows, work, families=self.families))
         return self.budget.fits(self._rest_seconds(family, fitted_rows, work, fold_seconds))
 
     def _last_chance_ends_in_time(self, trial: optuna.Trial, family: ModelFamily, fitted_rows: float,

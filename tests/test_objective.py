@@ -408,6 +408,23 @@ def test_a_trial_cut_after_a_fold_leaves_the_rest_of_the_budget_to_quicker_trial
     assert quick.state == TrialState.COMPLETE  # ... and a quick trial still uses the time
 
 
+def test_a_family_never_timed_starts_when_its_first_fold_fits(id_data):
+    """Foreseen from another family, a never-timed family looks slow (here: all its 3 folds do not fit,
+    one does): its first fold runs and times it, instead of the trial being cut before any fit."""
+    X, y, X_unlabeled, schema = id_data
+    objective = _objective(X, y, X_unlabeled, schema, {"slow": SLOW, "recording": RECORDING})
+    rows = objective.fitted_rows({"sample_rate": 0.0})
+    objective.budget = _budget(2 * SLOW_FIT_SECONDS)
+    objective.budget.time_fold(SLOW, SLOW_FIT_SECONDS, rows)  # the only family timed: foresees the other's folds
+    assert not objective.budget.fits(CV * objective.budget.expected_fold(RECORDING, rows, families=objective.families))
+    study = optuna.create_study(direction="minimize")
+    study.enqueue_trial({"model": "recording", "sample_rate": 0.0})
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.COMPLETE  # its real folds are quick: once timed, the rest fitted
+    assert objective.budget.timed(RECORDING)
+
+
 def test_rows_fitted_per_fold_grow_with_pseudo_labels_teachers_and_rounds(id_data):
     X, y, X_unlabeled, schema = id_data
     objective = _objective(X, y, X_unlabeled, schema, {"recording": RECORDING})
