@@ -7,7 +7,7 @@
 How, as AutoGluon's and FLAML's zero-shot portfolios are built (configurations that do well
 *across* datasets, found offline), at the scale of this repository:
 
-1. ``scores``: on every dataset of ``benchmarks/peers.py`` (at most ``--rows`` labelled rows, drawn
+1. ``scores``: on every dataset of ``benchmarks/peers.py`` (``bench_datasets.py``) (at most ``--rows`` labelled rows, drawn
    with a fixed seed), a short supervised automl_pl study (``--search-seconds``, no portfolio)
    proposes candidates: the best configuration of each of its ``PER_DATASET`` best families. The
    families' own defaults are candidates too. Every candidate is then scored on every dataset:
@@ -58,7 +58,7 @@ DEFAULT_START = ("lightgbm", "catboost")
 
 
 def _sample(dataset: str, rows: int, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series] | None:
-    from peers import load
+    from bench_datasets import load
 
     data = load(dataset, bigmart_dir)
     if data is None:
@@ -166,7 +166,7 @@ def choose(scores: pd.DataFrame, *, size: int, exclude: str | None = None) -> li
     current = ratio.loc[quick].min() if quick else ratio.max()
     chosen: list[str] = []
     while len(chosen) < size:
-        gains = (current - np.minimum(ratio, current)).mean(axis=1)
+        gains = (current - ratio.clip(upper=current, axis=1)).mean(axis=1)
         value = (gains / cost).drop(index=chosen)
         if value.empty or value.max() <= 0:
             break
@@ -202,7 +202,7 @@ def _default_configurations() -> dict[str, dict]:
 
 
 def main() -> int:
-    from peers import DATASETS
+    from bench_datasets import DATASETS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["scores", "choose", "lodo"])

