@@ -2,7 +2,7 @@
 
     python benchmarks/search_ab.py [--budget 60] [--cases ames:full bigmart:10 ...]
                                    [--arms "none=--portfolio none" "lodo=--portfolio lodo" ...]
-                                   [--out benchmarks/out/search_ab]
+                                   [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/search_ab]
 
 Each arm is a set of ``benchmarks/peers.py`` options for automl_pl alone (``--portfolio``,
 ``--teacher-round``); every arm runs every case on the same split and seed, the arms one after the
@@ -35,6 +35,7 @@ def main() -> int:
     parser.add_argument("--cases", nargs="+", default=list(CASES), help="DATASET:REGIME")
     parser.add_argument("--arms", nargs="+", default=list(ARMS), help="NAME=peers.py options")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
     parser.add_argument("--out", type=Path, default=HERE / "out/search_ab")
     args = parser.parse_args()
     arms = dict(arm.split("=", 1) for arm in args.arms)
@@ -45,6 +46,7 @@ def main() -> int:
             out = args.out / name / case.replace(":", "-")
             command = [sys.executable, str(HERE / "peers.py"), "--systems", "automl_pl", "--budgets", str(args.budget),
                        "--datasets", dataset, "--regimes", regime, "--seed", str(args.seed), "--out", str(out),
+                       "--bigmart-dir", str(args.bigmart_dir),
                        *shlex.split(options)]
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
             result = pd.read_csv(out / "results.csv").iloc[0]
