@@ -22,6 +22,7 @@ from automl_pl.final_model import REFIT_MARGIN, refit_seconds
 from automl_pl.models import ModelFamily
 from automl_pl.models._base import starting_params
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, PseudoLabelObjective
+from automl_pl.optimize import count_finished
 
 TUTORIAL_SAMPLE_RATE = 0.3
 ENSEMBLE_REFITS = 1.5
@@ -29,17 +30,16 @@ ENSEMBLE_REFITS = 1.5
 members are chosen so that their refits together fit in what is left."""
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
-TEACHER_REFITS = 1.0
-"""Time kept for the teacher round: this many student refits of the best trial (see :class:`KeepTimeForTheTeacher`)."""
 TEACHER_SHARE = 0.25
-"""The teacher round is kept at most this share of the timeout; trials are worth more than students."""
+"""Time is kept for the teacher round only while one student refit of the best trial fits in this share of the
+timeout (see :class:`KeepTimeForTheTeacher`); trials are worth more than students."""
 SECOND_FAMILIES = ("catboost",)
 """Whose defaults a new study tries next, without pseudo-labels, when it may choose them: a
 different kind of booster, often the best on categorical data, and too slow at random settings."""
 
 
 def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective, *,
-                            portfolio: Sequence[Mapping[str, Any]] | None = None) -> None:
+                            portfolio: Sequence[Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Start a new study with strong configurations, the first without and then with pseudo-labels.
 
     With a time budget, the quickest family's defaults (by ``relative_cost``: ridge, fitted in
@@ -53,12 +53,16 @@ def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective
     portfolio (``None`` or empty): the defaults of the first of ``STARTING_FAMILIES`` the study may
     choose, in the same two ways, then those of ``SECOND_FAMILIES``. A configuration that becomes
     the best is tried with pseudo-labels by :class:`PseudoLabelTheBest`.
+
+    Only the first trials are queued here; the rest of the configurations are returned, for
+    :class:`RunTheRest` to queue one at a time, so that a study that ends early (``n_trials``, the
+    time) leaves no queued trial behind in its storage.
     """
     families, fixed = objective.families, objective.fixed_params
     n_rows = len(objective.folds[0][0])
     starting = [dict(c) for c in portfolio or ()] or _default_start(families, fixed, n_rows)
     if not starting:
-        return
+        return []
     first = starting[0]
     if objective.budget.limited and "model" not in fixed:
         quick = min((f for f in families.values() if f.defaults is not None), key=lambda f: f.relative_cost)
@@ -66,8 +70,31 @@ def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective
             _enqueue(study, {"model": quick.name, **starting_params(quick, n_rows), "sample_rate": 0.0}, fixed)
     _enqueue(study, {**first, "sample_rate": 0.0}, fixed)
     _enqueue_pseudo_variant(study, objective, first, sample_rate=TUTORIAL_SAMPLE_RATE)
-    for configuration in starting[1:]:
-        _enqueue(study, {**configuration, "sample_rate": 0.0}, fixed)
+    return starting[1:]
+
+
+class RunTheRest:
+    """Study callback: queue the starting configurations left (see :func:`enqueue_starting_trials`) one at a time.
+
+    The next one is queued when no trial waits in the queue (a pseudo-label variant queued by
+    :class:`PseudoLabelTheBest` goes first), the study will run another trial (fewer than ``n_trials``
+    finished) and the time budget is not closed.
+    """
+
+    def __init__(self, objective: PseudoLabelObjective, configurations: Sequence[Mapping[str, Any]], *,
+                 n_trials: int | None) -> None:
+        self.objective = objective
+        self.remaining = [dict(c) for c in configurations]
+        self.n_trials = n_trials
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if not self.remaining or self.objective.budget.closed:
+            return
+        if self.n_trials is not None and count_finished(study) >= self.n_trials:
+            return
+        if study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+            return
+        _enqueue(study, {**self.remaining.pop(0), "sample_rate": 0.0}, self.objective.fixed_params)
 
 
 def _default_start(families: Mapping[str, ModelFamily], fixed: Mapping[str, Any], n_rows: int) -> list[dict[str, Any]]:
@@ -126,8 +153,10 @@ class KeepTimeForTheRefit:
 class KeepTimeForTheTeacher:
     """Study callback: keep time for the ensemble-as-teacher round (see :mod:`automl_pl.teacher`).
 
-    Its students are the final model's heaviest members refitted on more rows; foreseen as
-    ``TEACHER_REFITS`` such refits of the best trial, at most ``TEACHER_SHARE`` of the timeout.
+    Its students are the final model's heaviest members refitted on more rows. Kept: one such refit
+    of the best trial (with ``REFIT_MARGIN``), while that fits in ``TEACHER_SHARE`` of the timeout;
+    when it does not, nothing is kept (the round would be skipped: its time goes to the trials). At
+    the end the round refits as many students as the time left allows.
     """
 
     def __init__(self, objective: PseudoLabelObjective) -> None:
@@ -142,8 +171,9 @@ class KeepTimeForTheTeacher:
         except ValueError:  # no completed trial yet
             return
         n_pool = 0 if self.objective.X_unlabeled is None else len(self.objective.X_unlabeled)
-        seconds = TEACHER_REFITS * student_seconds(best, pool_ratio=pool_ratio(n_pool, len(self.objective.folds[0][0])))
-        budget.reserve(min(REFIT_MARGIN * seconds, TEACHER_SHARE * budget.timeout), purpose="teacher round")
+        seconds = REFIT_MARGIN * student_seconds(best, pool_ratio=pool_ratio(n_pool, len(self.objective.folds[0][0])))
+        budget.reserve(seconds if seconds <= TEACHER_SHARE * budget.timeout else 0.0, purpose="teacher round",
+                       grow_only=False)
 
 
 class PseudoLabelTheBest:

@@ -36,6 +36,7 @@ from automl_pl.steering import (
     KeepTimeForTheRefit,
     KeepTimeForTheTeacher,
     PseudoLabelTheBest,
+    RunTheRest,
     enqueue_starting_trials,
 )
 from automl_pl.storage import HEARTBEAT_SECONDS, has_heartbeat, is_sqlite, open_storage, redact_url, storage_file
@@ -211,8 +212,9 @@ def tune(
             callbacks.append(KeepTimeForTheTeacher(objective))
     n_before = len(study.trials)
     if created or (not worker and not study.trials):  # one worker of many queues the starting trials
-        enqueue_starting_trials(study, objective, portfolio=starting.for_study(
+        rest = enqueue_starting_trials(study, objective, portfolio=starting.for_study(
             families, n_rows=len(folds[0][0]), fixed=fixed) if starting is not None else None)
+        callbacks.append(RunTheRest(objective, rest, n_trials=n_trials))
     callbacks += progress.trial_lines(n_trials)
     with threadpool_limits(limits=threads):
         run_trials(study, objective, n_trials=n_trials, deadline=lambda: budget.trials_end,

@@ -71,3 +71,17 @@ def test_an_unknown_portfolio_name_is_refused(make_data):
     X, y = make_data(50, seed=3)
     with pytest.raises(ValueError, match="portfolio='best'.*default"):
         tune(X, y, n_trials=1, portfolio="best", storage=optuna.storages.InMemoryStorage())
+
+
+def test_the_rest_of_the_portfolio_is_queued_one_at_a_time_and_none_is_left_behind(make_data):
+    from optuna.trial import TrialState
+
+    X, y = make_data(150, seed=3)
+    alphas = [3.0, 0.01, 30.0, 0.3, 10.0]
+    five = [{"model": "ridge", "ridge_alpha": a} for a in alphas]
+    short = tune(X, y, models=["ridge"], n_trials=2, cv=3, portfolio=five, storage=optuna.storages.InMemoryStorage(),
+                 fixed_params={"sample_rate": 0.0}, show_progress_bar=False, n_jobs=1, refit=False)
+    assert len(short.study.trials) == 2 and not short.study.get_trials(states=(TrialState.WAITING,))
+    longer = tune(X, y, models=["ridge"], n_trials=5, cv=3, portfolio=five, storage=optuna.storages.InMemoryStorage(),
+                  fixed_params={"sample_rate": 0.0}, show_progress_bar=False, n_jobs=1, refit=False)
+    assert [t.params["ridge_alpha"] for t in longer.study.trials] == alphas

@@ -133,7 +133,7 @@ def test_a_study_made_before_cv_repeats_resumes_with_one_k_fold(tuned, small_dat
     study.set_user_attr("automl_pl", recorded)
     resumed = tune(X, y, X_unlabeled=X_unlabeled, models=MODELS, n_trials=7, cv=3, storage=url, study_name="tiny",
                    show_progress_bar=False, n_jobs=1)
-    assert len(resumed.study.trials[-1].user_attrs["supervised_fold_rmse"]) == 3  # its one 3-fold, not three
+    assert len(resumed.best_estimator_.estimators_) == 3 * len(resumed.members_)  # its one 3-fold, not three
     with pytest.raises(ValueError, match="was run with other cv_repeats"):
         tune(X, y, X_unlabeled=X_unlabeled, models=MODELS, n_trials=8, cv=3, cv_repeats=3, storage=url,
              study_name="tiny", show_progress_bar=False, n_jobs=1)
@@ -349,17 +349,17 @@ def test_bad_fixed_params_are_refused_before_any_trial(small_data, storage_url, 
     assert optuna.get_all_study_summaries(storage_url) == []  # nothing was created
 
 
-def test_new_study_starts_with_a_default_model_without_then_with_pseudo_labels(small_data, storage_url):
-    from automl_pl.models._base import starting_params
+def test_new_study_starts_with_the_portfolio_without_then_with_pseudo_labels(small_data, storage_url):
+    from automl_pl.portfolio import Portfolio
 
     X, y, X_unlabeled = small_data
     result = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge", "lightgbm"], n_trials=3, cv=3, storage=storage_url,
                   show_progress_bar=False, n_jobs=1)
     first, second = result.study.trials[:2]
-    defaults = starting_params(FAMILIES["lightgbm"], 80)  # the training rows of a 3-fold split of 120
-    assert first.params == {"model": "lightgbm", **defaults, "sample_rate": 0.0}
-    assert second.params == {"model": "lightgbm", **defaults, "sample_rate": 0.3, "selection": "random",
-                             "pseudo_weight": 1.0, "n_rounds": 1}
+    families = {name: FAMILIES[name] for name in ("ridge", "lightgbm")}
+    start = Portfolio.default().for_study(families, n_rows=80)[0]  # the training rows of a 3-fold split of 120
+    assert first.params == {**start, "sample_rate": 0.0}
+    assert second.params == {**start, "sample_rate": 0.3, "selection": "random", "pseudo_weight": 1.0, "n_rounds": 1}
     # A resumed study enqueues nothing more.
     again = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge", "lightgbm"], n_trials=4, cv=3, storage=storage_url,
                  show_progress_bar=False, n_jobs=1)
