@@ -148,11 +148,16 @@ class TimeBudget:
         """No fold starts from now on: nothing that could still run fits in what is left."""
         self._closed = True
 
-    def reserve(self, seconds: float, *, purpose: str = "refit") -> None:
-        """Keep ``seconds`` before the end for ``purpose`` (the final model's refits, say). What is kept
-        for each purpose only ever grows: a later, cheaper estimate does not hand back time the trials
-        may already have planned without. The purposes add up."""
-        self._reserved[purpose] = max(self._reserved.get(purpose, 0.0), float(seconds))
+    def reserve(self, seconds: float, *, purpose: str = "refit", grow_only: bool = True) -> None:
+        """Keep ``seconds`` before the end for ``purpose`` (the final model's refits, say); the purposes add up.
+
+        With ``grow_only``, what is kept for a purpose only ever grows: a later, cheaper estimate does
+        not hand back time the trials may already have planned without. Without, the new estimate
+        replaces the old: for a purpose that a later estimate may drop altogether (a teacher round
+        that no longer fits), whose time is better handed back to the trials than left unused.
+        """
+        kept = self._reserved.get(purpose, 0.0)
+        self._reserved[purpose] = max(kept, float(seconds)) if grow_only else float(seconds)
 
     @property
     def reserved(self) -> float:

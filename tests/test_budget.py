@@ -31,6 +31,16 @@ def test_an_unlimited_budget_always_fits():
     assert budget.fits(1e9) and budget.trials_left() == math.inf and not budget.closed
 
 
+def test_reserves_for_several_purposes_add_up_and_one_may_be_handed_back():
+    budget = TimeBudget(100.0, finish_margin=0.0, clock=Clock())
+    budget.reserve(10.0)
+    budget.reserve(6.0, purpose="teacher round", grow_only=False)
+    assert budget.reserved == 16.0 and budget.trials_left() == pytest.approx(84.0)
+    budget.reserve(0.0, purpose="teacher round", grow_only=False)  # the round no longer fits: its time goes back
+    budget.reserve(2.0)  # the refit's only grows
+    assert budget.reserved == 10.0 and budget.trials_left() == pytest.approx(90.0)
+
+
 def test_the_trials_end_a_margin_and_the_reserve_before_the_end():
     clock = Clock()
     budget = TimeBudget(100.0, clock=clock)
