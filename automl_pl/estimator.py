@@ -15,9 +15,10 @@ import numpy as np
 import optuna
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from automl_pl.portfolio import Portfolio
 from automl_pl.study import tune
 
 
@@ -57,6 +58,12 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         The final model is the mean of each trial's fold models; ``False`` refits on all rows.
     fixed_params : dict or None, default=None
         Study dimensions held at a value, e.g. ``{"sample_rate": 0.0}`` for no pseudo-labels.
+    portfolio : "default", list of dict or None, default="default"
+        The configurations each study runs first (see :mod:`automl_pl.portfolio`); ``None`` for the
+        families' defaults only.
+    teacher_round : bool, default=False
+        After the trials, let the final model teach its heaviest members once more, kept only when
+        the out-of-fold RMSE drops (see :mod:`automl_pl.teacher`); needs ``X_unlabeled``.
     storage : str, optuna storage or None, default=None
         Where each ``fit`` keeps its study (a new study with a name of its own every time);
         ``None`` keeps it in memory.
@@ -122,13 +129,15 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         "stacking": ["boolean"],
         "bagging": ["boolean"],
         "fixed_params": [dict, None],
+        "portfolio": [StrOptions({"default"}), list, tuple, Portfolio, None],
+        "teacher_round": ["boolean"],
         "storage": [str, optuna.storages.BaseStorage, None],
         "verbosity": [Interval(Integral, 0, 3, closed="both")],
     }
 
     def __init__(self, *, time_budget=60, n_trials=None, models=None, cv=5, cv_repeats=None, random_state=0,
-                 n_jobs=None, ensemble=True, stacking=True, bagging=True, fixed_params=None, storage=None,
-                 verbosity=0):
+                 n_jobs=None, ensemble=True, stacking=True, bagging=True, fixed_params=None, portfolio="default",
+                 teacher_round=False, storage=None, verbosity=0):
         self.time_budget = time_budget
         self.n_trials = n_trials
         self.models = models
@@ -140,6 +149,8 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         self.stacking = stacking
         self.bagging = bagging
         self.fixed_params = fixed_params
+        self.portfolio = portfolio
+        self.teacher_round = teacher_round
         self.storage = storage
         self.verbosity = verbosity
 
@@ -177,7 +188,7 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
             n_trials=self.n_trials, timeout=self.time_budget, cv=self.cv, cv_repeats=self.cv_repeats,
             storage=self.storage, random_state=self.random_state, n_jobs=self.n_jobs,
             fixed_params=self.fixed_params, show_progress_bar=False, verbosity=self.verbosity, ensemble=self.ensemble,
-            stacking=self.stacking, bagging=self.bagging,
+            stacking=self.stacking, bagging=self.bagging, portfolio=self.portfolio, teacher_round=self.teacher_round,
         )
         self.result_ = result
         self.study_ = result.study

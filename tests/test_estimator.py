@@ -50,6 +50,14 @@ def test_unlabelled_rows_reach_the_study(X, y, X_unlabeled):
     assert (_complete(without)["n_pseudo_labeled"] == 0).all()
 
 
+def test_the_portfolio_and_the_teacher_round_reach_the_study(X, y, X_unlabeled):
+    mine = [{"model": "ridge", "ridge_alpha": 7.0}]
+    model = AutoPLRegressor(**QUICK, portfolio=mine, teacher_round=True).fit(X, y, X_unlabeled=X_unlabeled)
+    assert model.study_.trials[0].params["ridge_alpha"] == 7.0
+    assert "teacher_round" in model.study_.user_attrs
+    assert clone(model).get_params()["portfolio"] == mine
+
+
 def test_every_fit_is_a_fresh_study(X, y):
     model = AutoPLRegressor(**QUICK)
     first = model.fit(X, y).study_.study_name
