@@ -171,7 +171,10 @@ class KeepTimeForTheTeacher:
         except ValueError:  # no completed trial yet
             return
         n_pool = 0 if self.objective.X_unlabeled is None else len(self.objective.X_unlabeled)
-        seconds = REFIT_MARGIN * student_seconds(best, pool_ratio=pool_ratio(n_pool, len(self.objective.folds[0][0])))
+        train_rows = len(self.objective.folds[0][0])
+        student_rows = train_rows * (1 + pool_ratio(n_pool, train_rows))
+        seconds = REFIT_MARGIN * student_seconds(best, student_rows=student_rows,
+                                                 trial_rows=self.objective.fitted_rows(best.params))
         budget.reserve(seconds if seconds <= TEACHER_SHARE * budget.timeout else 0.0, purpose="teacher round",
                        grow_only=False)
 

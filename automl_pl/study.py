@@ -232,7 +232,7 @@ def tune(
         if teacher_round and bagging and data.X_unlabeled is not None:
             students = run_teacher_round(study, out_of_fold=objective.out_of_fold, kept=objective.fold_models, data=data,
                                          folds=folds, random_state=random_state, n_jobs=objective.threads.now(),
-                                         budget=budget)
+                                         budget=budget, trial_rows=objective.fitted_rows)
         result = fit_final_model(study, data, folds=folds if bagging else None, random_state=random_state,
                                  n_jobs=objective.threads.now(), kept=objective.fold_models, students=students)
         # Cheap, and bounded by half the time left: a budget that leaves too little measures it on demand instead.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,9 +92,10 @@ class FoldMix(RegressorMixin, BaseEstimator):
         return sum(w * np.asarray(m.predict(X), dtype="float64").ravel() for w, m in zip(self.weights, self.models))
 
 
-def student_seconds(trial: FrozenTrial, *, pool_ratio: float) -> float:
-    """About how long refitting ``trial`` as a student takes: its cross-validation, on ``1 + pool_ratio`` times the rows."""
-    return trial.user_attrs.get(FIT_SECONDS, 0.0) * (1 + pool_ratio)
+def student_seconds(trial: FrozenTrial, *, student_rows: float, trial_rows: float) -> float:
+    """About how long refitting ``trial`` as a student takes: its cross-validation's seconds, scaled from the rows
+    each of its folds fitted (``trial_rows``: teachers and students of its own pseudo-labelling) to a student's."""
+    return trial.user_attrs.get(FIT_SECONDS, 0.0) * student_rows / max(trial_rows, 1.0)
 
 
 def pool_ratio(n_pool: int, train_rows: int) -> float:
@@ -106,7 +107,8 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
                             fold_models: Mapping[int, Sequence[Any]], out_of_fold: Mapping[int, np.ndarray],
                             data: PreparedData, folds: Sequence[tuple[np.ndarray, np.ndarray]], *,
                             random_state: int, n_jobs: int, budget: TimeBudget | None = None,
-                            keep_seconds: float = 0.0) -> TeacherRound:
+                            keep_seconds: float = 0.0,
+                            trial_rows: Callable[[Mapping[str, Any]], float] | None = None) -> TeacherRound:
     """Refit the heaviest members as students of the ensemble; see the module's docstring.
 
     Args:
@@ -119,6 +121,8 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
         budget: the study's time: of the heaviest members, as many are refitted as are foreseen
             (:func:`student_seconds`, with ``REFIT_MARGIN``) to fit in what is left less ``keep_seconds``;
             a student's fit still running at that end is stopped, and the round is then skipped.
+        trial_rows: the rows one fold of a trial with given params fits (the objective's ``fitted_rows``),
+            to foresee a student from its trial; default: the fold's training rows.
     """
     weights = np.array([members[n] for n in members], dtype="float64")
     blend = sum(w * out_of_fold[n] for n, w in zip(members, weights))
@@ -139,7 +143,8 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
     if budget is not None and budget.limited:
         available, needed = budget.seconds_left() - keep_seconds, 0.0
         for i, number in enumerate(students):
-            needed += REFIT_MARGIN * student_seconds(trials[number], pool_ratio=ratio)
+            rows = trial_rows(trials[number].params) if trial_rows is not None else train_rows
+            needed += REFIT_MARGIN * student_seconds(trials[number], student_rows=train_rows + n_pick, trial_rows=rows)
             if needed > available:
                 students = students[:i]
                 break
@@ -174,13 +179,15 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
 
 def teacher_round(study: optuna.Study, *, out_of_fold: Mapping[int, np.ndarray], kept: KeptFoldModels | None,
                   data: PreparedData, folds: Sequence[tuple[np.ndarray, np.ndarray]], random_state: int, n_jobs: int,
-                  budget: TimeBudget) -> dict[int, list[Any]] | None:
+                  budget: TimeBudget, trial_rows: Callable[[Mapping[str, Any]], float] | None = None,
+                  ) -> dict[int, list[Any]] | None:
     """Run the round for the study's recorded final model; record it (``TEACHER_ROUND``); the students to keep, or ``None``."""
     members = recorded_ensemble(study)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     fold_models = {n: models for n in members if kept is not None and (models := kept.get(n)) is not None}
     outcome = teach_with_the_ensemble(members, trials, fold_models, out_of_fold, data, folds, random_state=random_state,
-                                      n_jobs=n_jobs, budget=budget, keep_seconds=budget.finish_seconds)
+                                      n_jobs=n_jobs, budget=budget, keep_seconds=budget.finish_seconds,
+                                      trial_rows=trial_rows)
     study.set_user_attr(TEACHER_ROUND, outcome.record())
     return outcome.students if outcome.kept else None
 

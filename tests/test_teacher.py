@@ -83,3 +83,14 @@ def test_without_unlabelled_rows_there_is_no_round(make_data):
     result = tune(X, y, models=["ridge"], n_trials=2, cv=3, storage=optuna.storages.InMemoryStorage(), n_jobs=1,
                   verbosity=0, teacher_round=True)
     assert TEACHER_ROUND not in result.study.user_attrs
+
+
+def test_a_students_time_is_foreseen_from_the_rows_its_trial_fitted():
+    from optuna.trial import create_trial
+
+    from automl_pl.teacher import student_seconds
+
+    trial = create_trial(value=1.0, params={}, distributions={}, user_attrs={"fit_seconds": 10.0})
+    # A pseudo-labelled trial fitted 400 rows per fold (teacher 100, students 300); a student fits 150.
+    assert student_seconds(trial, student_rows=150, trial_rows=400) == pytest.approx(3.75)
+    assert student_seconds(trial, student_rows=200, trial_rows=100) == pytest.approx(20.0)
