@@ -131,6 +131,13 @@ class TimeBudget:
         end = self.trials_end
         return math.inf if end is None else max(0.0, end - self._clock())
 
+    def trials_share_left(self) -> float:
+        """The share of the trials' time (from the start to the trials' end) still left: 1.0 without a limit."""
+        end = self.trials_end
+        if end is None:
+            return 1.0
+        return max(0.0, end - self._clock()) / max(end - self.start, 1e-9)
+
     def seconds_left(self) -> float | None:
         """Seconds until the call must have returned, or ``None`` without a limit."""
         return None if self.end is None else self.end - self._clock()

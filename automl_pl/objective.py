@@ -108,6 +108,11 @@ def make_estimator(family: ModelFamily, params: Mapping[str, Any], *, schema: Fe
     return PseudoLabelRegressor(model, **refit_settings(params, n_rounds), random_state=random_state)
 
 
+NEVER_TIMED_SHARE = 0.5
+"""A family that cannot stop its fit and was never timed starts its first trial only while this share of the
+trials' time is left (see :meth:`PseudoLabelObjective._rest_ends_in_time`)."""
+
+
 class PseudoLabelObjective:
     """Optuna objective: choose a family, its parameters and the pseudo-label settings; return CV RMSE.
 
@@ -323,14 +328,18 @@ class PseudoLabelObjective:
         """Whether the trial's remaining folds are foreseen to end in the budget's time left.
 
         A family never timed is foreseen from the others (see :meth:`TimeBudget.expected_fold`), which
-        errs far on the slow side (a linear model's fixed overhead, scaled by cost, makes kNN look
-        slow): its first trial starts when its first fold fits. That fold times the family, and the
-        trial stops before the next fold if the rest is not foreseen to fit.
+        can err far either way (a linear model's fixed overhead, scaled by cost, makes kNN look slow; a
+        slow model may look quick): its first trial starts when its first fold fits, and, for a family
+        that cannot stop a fit, only while ``NEVER_TIMED_SHARE`` of the trials' time is left, so that a
+        fold far slower than foreseen still ends before the deadline unless it takes half the budget.
+        That fold times the family, and the trial stops before the next fold if the rest does not fit.
         """
         if not self.budget.limited:
             return True
         if not fold_seconds and not self.budget.timed(family):
-            return self.budget.fits(self.budget.expected_fold(family, fitted_rows, work, families=self.families))
+            early = family.stops_on_time or self.budget.trials_share_left() >= NEVER_TIMED_SHARE
+            return early and self.budget.fits(self.budget.expected_fold(family, fitted_rows, work,
+                                                                        families=self.families))
         return self.budget.fits(self._rest_seconds(family, fitted_rows, work, fold_seconds))
 
     def _last_chance_ends_in_time(self, trial: optuna.Trial, family: ModelFamily, fitted_rows: float,
