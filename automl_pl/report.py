@@ -230,11 +230,13 @@ def plot_feature_importance(study: optuna.Study) -> go.Figure:
     if any(b.gain is not None for b in bars):
         fig.add_bar(x=[b.gain for b in bars], y=[b.feature for b in bars], orientation="h", xaxis="x2",
                     name="boosters' gain share", marker={"color": "rgba(127, 140, 141, 0.5)"})
-        fig.update_layout(xaxis2={"overlaying": "x", "side": "top", "title": "gain share", "range": [0, 1]})
+        fig.update_layout(xaxis2={"overlaying": "x", "side": "top", "title": "boosters' gain share", "range": [0, 1],
+                                  "tickformat": ".0%", "dtick": 0.25})
     fig.update_layout(
-        title=f"Feature importance of the final model: RMSE growth when a feature is shuffled "
-              f"({info.rows}, {info.n_rows} rows, {info.n_repeats} shuffles)",
-        xaxis_title="RMSE growth (target units)", barmode="overlay", height=max(320, 24 * len(bars) + 160))
+        title={"text": f"Feature importance of the final model<br><sup>RMSE growth when a feature is shuffled "
+                       f"({info.rows}, {info.n_rows} rows, {info.n_repeats} shuffles)</sup>", "y": 0.97},
+        margin={"t": 130}, legend={"orientation": "h", "y": -0.15},
+        xaxis_title="RMSE growth (target units)", barmode="overlay", height=max(360, 24 * len(bars) + 220))
     return fig
 
 
