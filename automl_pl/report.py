@@ -79,15 +79,21 @@ class FeatureImportanceInfo(NamedTuple):
     n_repeats: int
 
 
+def _recorded_for_best_trial(study: optuna.Study, name: str) -> dict | None:
+    """The study attribute ``name`` when it was recorded for the study's current best trial, else ``None``."""
+    recorded = study.user_attrs.get(name)
+    try:
+        best = study.best_trial.number
+    except ValueError:  # no completed trial
+        return None
+    return recorded if isinstance(recorded, dict) and recorded.get("best_trial") == best else None
+
+
 def feature_importances(study: optuna.Study) -> FeatureImportanceInfo | None:
     """The feature importance ``tune`` (or ``TuneResult.feature_importance``) recorded for the study's best
     trial, or ``None`` (none measured, or measured for an earlier best trial)."""
-    recorded = study.user_attrs.get(FEATURE_IMPORTANCE)
-    try:
-        best = study.best_trial.number
-    except ValueError:
-        return None
-    if not isinstance(recorded, dict) or recorded.get("best_trial") != best:
+    recorded = _recorded_for_best_trial(study, FEATURE_IMPORTANCE)
+    if recorded is None:
         return None
     bars = [FeatureBar(str(f), float(i), s, g) for f, i, s, g in
             zip(recorded["feature"], recorded["importance"], recorded["stddev"], recorded["gain"]) if i is not None]
@@ -97,12 +103,8 @@ def feature_importances(study: optuna.Study) -> FeatureImportanceInfo | None:
 
 def final_combination(study: optuna.Study) -> FinalCombination | None:
     """The combination ``tune`` recorded for the study's best trial, or ``None`` (none recorded, or stale)."""
-    recorded = study.user_attrs.get(ENSEMBLE)
-    try:
-        best = study.best_trial.number
-    except ValueError:
-        return None
-    if not isinstance(recorded, dict) or recorded.get("best_trial") != best:
+    recorded = _recorded_for_best_trial(study, ENSEMBLE)
+    if recorded is None:
         return None
     return FinalCombination(recorded.get("kind", "mean"), list(recorded.get("trials", [])),
                             list(recorded.get("weights", [])), recorded.get("mean_held_out_rmse"),
