@@ -13,6 +13,7 @@ weighted mean of regressors, each fitted on its own rows: a trial's members are 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +26,18 @@ from automl_pl.threads import ModelThreads, usable_cores, use_threads
 
 ENSEMBLE_ITERATIONS = 25
 """Greedy steps of the selection: weights are multiples of 1/25 at the finest."""
+
+
+def weighted_prediction(models: Sequence[object], weights: Sequence[float], X) -> np.ndarray:
+    """``sum(weight * model.predict(X))`` over fitted models that may share one input schema: their
+    :class:`~automl_pl.data.FrameEncoder` normalises ``X`` once, not once per model (see :func:`shared_transforms`)."""
+    with shared_transforms():
+        return sum(w * np.asarray(m.predict(X), dtype="float64").ravel() for w, m in zip(weights, models))
+
+
+def rmse(predictions: np.ndarray, y: np.ndarray) -> float:
+    """Root mean squared error of ``predictions`` against ``y``."""
+    return math.sqrt(float(np.mean((predictions - y) ** 2)))
 
 
 def select_weights(predictions: np.ndarray, y: np.ndarray, *, costs: Sequence[float] | None = None,
@@ -124,6 +137,4 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         threads = self._threads.now()  # a busy machine gets fewer threads, as in the fits
         for estimator in self.estimators_:
             use_threads(estimator, threads)
-        with shared_transforms():  # the fold models share one schema: normalise X once, not once per model
-            return sum(w * np.asarray(e.predict(X), dtype="float64").ravel()
-                       for w, e in zip(self.weights_, self.estimators_))
+        return weighted_prediction(self.estimators_, self.weights_, X)

@@ -21,7 +21,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from sklearn.frozen import FrozenEstimator
 
-from automl_pl.ensemble import EnsembleRegressor, select_weights
+from automl_pl.ensemble import EnsembleRegressor, rmse, select_weights
 from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels, is_twin
 from automl_pl.models import get_family
 from automl_pl.objective import make_estimator
@@ -99,7 +99,7 @@ def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], 
             kind = combination.kind
         if np.count_nonzero(weights) > 1 or kind == "stack":
             members = {t.number: float(w) for t, w in zip(candidates, weights) if w > 0}
-            score = math.sqrt(float(np.mean((predictions @ weights - y) ** 2)))
+            score = rmse(predictions @ weights, y)
         else:
             kind = "mean"
     study.set_user_attr(ENSEMBLE, {"best_trial": best.number, "trials": list(members),

@@ -22,7 +22,6 @@ measured on the rows the boosters were fitted on, so it also credits features th
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl_pl.ensemble import rmse, weighted_prediction
 from automl_pl.models._base import final_estimator
 
 N_REPEATS = 3
@@ -104,7 +104,7 @@ def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats:
         cut = affordable < n_repeats
         n_repeats = max(1, min(n_repeats, int(affordable)))
     truth = [y[rows] for _, rows in groups]
-    base_rmse = _rmse(np.concatenate(baseline), np.concatenate(truth))
+    base_rmse = rmse(np.concatenate(baseline), np.concatenate(truth))
     growth = np.zeros((n_repeats, X.shape[1]))
     for repeat in range(n_repeats):
         squared = np.zeros(X.shape[1])
@@ -158,7 +158,7 @@ def _sample(rows: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray
 def _predict(members: Sequence[tuple[float, Any]], X: pd.DataFrame) -> np.ndarray:
     """The members' weighted mean prediction (the weights of one fold's members, scaled to sum to 1)."""
     total = sum(w for w, _ in members)
-    return sum(w / total * np.asarray(e.predict(X), dtype="float64").ravel() for w, e in members)
+    return weighted_prediction([e for _, e in members], [w / total for w, _ in members], X)
 
 
 def _shuffled_squared_errors(members: Sequence[tuple[float, Any]], X: pd.DataFrame, y: np.ndarray,
@@ -192,10 +192,6 @@ def _shuffled_copies(X: pd.DataFrame, features: range, rng: np.random.Generator)
         columns[name] = (pd.Categorical.from_codes(values, dtype=column.dtype)
                          if isinstance(column.dtype, pd.CategoricalDtype) else values)
     return pd.DataFrame(columns)
-
-
-def _rmse(predicted: np.ndarray, y: np.ndarray) -> float:
-    return math.sqrt(float(np.mean((predicted - y) ** 2)))
 
 
 def booster_gain(model: Any, features: Sequence[str]) -> np.ndarray:

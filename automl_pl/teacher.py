@@ -31,6 +31,7 @@ from optuna.trial import FrozenTrial
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from automl_pl.budget import OutOfTime, TimeBudget
+from automl_pl.ensemble import rmse, weighted_prediction
 from automl_pl.final_model import REFIT_MARGIN, recorded_ensemble
 from automl_pl.fold_models import KeptFoldModels
 from automl_pl.models import build_model, get_family
@@ -89,7 +90,7 @@ class FoldMix(RegressorMixin, BaseEstimator):
         raise NotImplementedError("a fold mix is made of fitted models; PseudoLabelRegressor uses it as it is")
 
     def predict(self, X) -> np.ndarray:
-        return sum(w * np.asarray(m.predict(X), dtype="float64").ravel() for w, m in zip(self.weights, self.models))
+        return weighted_prediction(self.models, self.weights, X)
 
 
 def student_seconds(trial: FrozenTrial, *, student_rows: float, trial_rows: float) -> float:
@@ -126,7 +127,7 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
     """
     weights = np.array([members[n] for n in members], dtype="float64")
     blend = sum(w * out_of_fold[n] for n, w in zip(members, weights))
-    outcome = TeacherRound(rmse_before=_rmse(blend, data.y))
+    outcome = TeacherRound(rmse_before=rmse(blend, data.y))
     pool = data.X_unlabeled
     if pool is None or len(pool) == 0:
         outcome.skipped = "no unlabelled rows"
@@ -171,7 +172,7 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
         for model, (_, valid_rows) in zip(models, folds):
             predictions[valid_rows] += np.asarray(model.predict(data.X.iloc[valid_rows]), dtype="float64")
         after[number] = predictions / np.maximum(times_validated, 1)
-    outcome.rmse_after = _rmse(sum(w * after[n] for n, w in zip(members, weights)), data.y)
+    outcome.rmse_after = rmse(sum(w * after[n] for n, w in zip(members, weights)), data.y)
     outcome.kept = outcome.rmse_after < outcome.rmse_before
     outcome.seconds = time.perf_counter() - started
     return outcome
@@ -211,7 +212,3 @@ def _students_of(trial: FrozenTrial, members: Mapping[int, float], fold_models: 
 
 def _fits_end_by(budget: TimeBudget | None, deadline: float | None) -> AbstractContextManager[None]:
     return nullcontext() if budget is None or deadline is None else budget.fits_end_by(deadline)
-
-
-def _rmse(predictions: np.ndarray, y: np.ndarray) -> float:
-    return math.sqrt(float(np.mean((predictions - y) ** 2)))
