@@ -23,6 +23,7 @@ from automl_pl.models import ModelFamily
 from automl_pl.models._base import starting_params
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, PseudoLabelObjective
 from automl_pl.optimize import count_finished
+from automl_pl.teacher import pseudo_rows, student_seconds
 
 TUTORIAL_SAMPLE_RATE = 0.3
 ENSEMBLE_REFITS = 1.5
@@ -30,12 +31,12 @@ ENSEMBLE_REFITS = 1.5
 members are chosen so that their refits together fit in what is left."""
 STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 """Whose defaults a new study tries first: the first of these the study may choose."""
-TEACHER_SHARE = 0.25
-"""Time is kept for the teacher round only while one student refit of the best trial fits in this share of the
-timeout (see :class:`KeepTimeForTheTeacher`); trials are worth more than students."""
 SECOND_FAMILIES = ("catboost",)
 """Whose defaults a new study tries next, without pseudo-labels, when it may choose them: a
 different kind of booster, often the best on categorical data, and too slow at random settings."""
+TEACHER_SHARE = 0.25
+"""Time is kept for the teacher round only while one student refit of the best trial fits in this share of the
+timeout (see :class:`KeepTimeForTheTeacher`); trials are worth more than students."""
 
 
 def enqueue_starting_trials(study: optuna.Study, objective: PseudoLabelObjective, *,
@@ -163,8 +164,6 @@ class KeepTimeForTheTeacher:
         self.objective = objective
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        from automl_pl.teacher import pool_ratio, student_seconds
-
         budget = self.objective.budget
         try:
             best = study.best_trial
@@ -172,7 +171,7 @@ class KeepTimeForTheTeacher:
             return
         n_pool = 0 if self.objective.X_unlabeled is None else len(self.objective.X_unlabeled)
         train_rows = len(self.objective.folds[0][0])
-        student_rows = train_rows * (1 + pool_ratio(n_pool, train_rows))
+        student_rows = train_rows + pseudo_rows(n_pool, train_rows)
         seconds = REFIT_MARGIN * student_seconds(best, student_rows=student_rows,
                                                  trial_rows=self.objective.fitted_rows(best.params))
         budget.reserve(seconds if seconds <= TEACHER_SHARE * budget.timeout else 0.0, purpose="teacher round",

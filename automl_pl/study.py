@@ -205,10 +205,11 @@ def tune(
         random_state=random_state, n_jobs=threads, budget=budget, fixed_params=fixed,
         keep_fold_models=bagging and refit and not worker,  # only this call's own final model uses them
     )
+    teach = teacher_round and bagging and data.X_unlabeled is not None  # students need fold models and a pool
     callbacks = [PseudoLabelTheBest(objective)]
     if budget.limited and refit and not worker:
         callbacks.append(KeepTimeForTheRefit(objective, refits=ENSEMBLE_REFITS if ensemble else 1.0))
-        if teacher_round and bagging and data.X_unlabeled is not None:
+        if teach:
             callbacks.append(KeepTimeForTheTeacher(objective))
     n_before = len(study.trials)
     if created or (not worker and not study.trials):  # one worker of many queues the starting trials
@@ -229,7 +230,7 @@ def tune(
         else:
             study.set_user_attr(ENSEMBLE, None)
         students = None
-        if teacher_round and bagging and data.X_unlabeled is not None:
+        if teach:
             students = run_teacher_round(study, out_of_fold=objective.out_of_fold, kept=objective.fold_models, data=data,
                                          folds=folds, random_state=random_state, n_jobs=objective.threads.now(),
                                          budget=budget, trial_rows=objective.fitted_rows)

@@ -99,9 +99,9 @@ def student_seconds(trial: FrozenTrial, *, student_rows: float, trial_rows: floa
     return trial.user_attrs.get(FIT_SECONDS, 0.0) * student_rows / max(trial_rows, 1.0)
 
 
-def pool_ratio(n_pool: int, train_rows: int) -> float:
-    """Pseudo-labelled rows per labelled row in a student's fit."""
-    return min(n_pool, int(MAX_PSEUDO_RATIO * train_rows)) / max(train_rows, 1)
+def pseudo_rows(n_pool: int, train_rows: int) -> int:
+    """Pool rows a student fits with its fold's teacher's labels, beside the fold's ``train_rows`` labelled rows."""
+    return min(n_pool, int(MAX_PSEUDO_RATIO * train_rows))
 
 
 def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, FrozenTrial],
@@ -136,8 +136,7 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
         outcome.skipped = "a member's fold models were not kept"
         return outcome
     train_rows = len(folds[0][0])
-    ratio = pool_ratio(len(pool), train_rows)
-    n_pick = round(ratio * train_rows)
+    n_pick = pseudo_rows(len(pool), train_rows)
     outcome.pseudo_labeled = n_pick
     students = sorted(members, key=lambda n: -abs(members[n]))[:STUDENTS]
     deadline = None
@@ -154,9 +153,7 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
             return outcome
         deadline = budget.end - keep_seconds
     started = time.perf_counter()
-    times_validated = np.zeros(len(data.y))
-    for _, valid_rows in folds:
-        times_validated[valid_rows] += 1
+    times_validated = np.bincount(np.concatenate([valid for _, valid in folds]), minlength=len(data.y))
     try:
         with _fits_end_by(budget, deadline):
             for number in students:
