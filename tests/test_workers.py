@@ -139,8 +139,15 @@ def test_a_killed_worker_s_trial_is_retried_and_the_total_reached(postgres_study
     spec = postgres_study(n_trials=6, models=SLOW)
     workers = [start("worker", str(spec), "--n-jobs", "1", cwd=tmp_path) for _ in range(3)]
     victim = workers[0]
-    wait_for(lambda: _running_trial_of(spec, victim.pid) is not None, what="the victim to start a trial")
-    killed = _running_trial_of(spec, victim.pid)
+    found: list[int] = []  # the trial seen running, not looked up again after the wait (it may end meanwhile)
+
+    def inside_folds() -> bool:
+        number = _running_trial_of(spec, victim.pid)
+        found.extend([] if number is None else [number])
+        return number is not None
+
+    wait_for(inside_folds, what="the victim to be inside a trial's folds")
+    killed = found[-1]
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     for w in workers[1:]:
@@ -161,7 +168,9 @@ def _running_trial_of(spec: Path, pid: int) -> int | None:
     except KeyError:
         return None
     for trial in trials(study, TrialState.RUNNING):
-        if trial.user_attrs.get("worker", "").endswith(f":{pid}"):
+        # A reported fold means every parameter was drawn: killed earlier, the trial records only some of
+        # them, and its retry draws the rest anew.
+        if trial.user_attrs.get("worker", "").endswith(f":{pid}") and trial.intermediate_values:
             return trial.number
     return None
 
