@@ -42,7 +42,7 @@ TRIAL_COLUMNS = ("trial", "family", "state", "cv_rmse", "supervised_cv_rmse", "s
 (0: its teachers won and pseudo-labels were turned down); ``n_pseudo_labeled`` the unlabelled rows
 pseudo-labelled per fold. ``n_trees`` is a booster's mean tree count over its folds (its best
 iteration where it stopped early). ``pruned_by`` says why a pruned trial stopped when not by the
-pruner (``deadline``, ``teacher_gate``, ``duplicate``), or why a failed one failed. ``final_weight``
+pruner (``deadline``, ``teacher_gate``, ``duplicate``, ``same_model``), or why a failed one failed. ``final_weight``
 is the trial's weight in the final model, where one was recorded for the study's best trial."""
 
 FAMILY_COLUMNS = ("family", "trials", "complete", "pruned", "failed", "best_cv_rmse", "best_trial",

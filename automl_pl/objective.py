@@ -21,7 +21,13 @@ from threadpoolctl import ThreadpoolController
 
 from automl_pl.budget import OutOfTime, TimeBudget
 from automl_pl.data import FeatureSchema
-from automl_pl.duplicates import skip_if_seen
+from automl_pl.duplicates import (
+    SAME_MODEL_TOLERANCE,
+    configuration_key,
+    prediction_sketch,
+    same_model_twin,
+    skip_if_seen,
+)
 from automl_pl.fold_models import KeptFoldModels
 from automl_pl.models import ModelFamily, build_model
 from automl_pl.models._base import starting_params, tree_count
@@ -138,7 +144,8 @@ class PseudoLabelObjective:
         fixed_params: dimensions the user fixed; a fixed ``sample_rate`` is drawn
             without the grid so any value in [0, 1] is exact.
         keep_fold_models: offer each completed trial's fold models to ``fold_models``.
-        skip_repeats: prune, before any fit, a draw whose configuration was already evaluated
+        skip_repeats: prune, before any fit, a draw whose configuration was already evaluated, and,
+            after its first fold's teachers, a draw that gave the model an evaluated trial gave
             (see :mod:`automl_pl.duplicates`).
 
     The teachers (round 0, no pseudo-labels) and every round of self-training are
@@ -151,8 +158,9 @@ class PseudoLabelObjective:
     ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
     ``n_pseudo_labeled``, ``fit_seconds`` and, for boosters, ``n_trees`` (per fold, the chosen
     round's trees: the best iteration when they stopped early); a failing model leaves ``fail_reason``.
-    A draw whose configuration was already evaluated is pruned before any fit (see
-    :mod:`automl_pl.duplicates`).
+    A draw whose configuration was already evaluated is pruned before any fit, and one whose first
+    fold's teachers predict as an evaluated trial's did (same family and pseudo-label settings) is
+    pruned before its students and later folds (see :mod:`automl_pl.duplicates`).
     With ``keep_fold_models``, the fold models of the chosen round are offered to
     ``fold_models``, which keeps the best trials' for the final model (see :mod:`automl_pl.fold_models`).
     """
@@ -197,6 +205,8 @@ class PseudoLabelObjective:
         self.on_pool: dict[int, np.ndarray] = {}
         """Per completed trial of this process: the mean prediction of its chosen round's fold models
         for each row of ``pool_rows``, which the ensemble's guard compares (see :mod:`automl_pl.pool_guard`)."""
+        self.y_scale = float(np.std(y)) or 1.0
+        """The target's standard deviation: the scale of :data:`~automl_pl.duplicates.SAME_MODEL_TOLERANCE`."""
         self.times_validated = np.bincount(np.concatenate([valid for _, valid in folds]), minlength=len(y))
         """How many folds hold each labelled row out: once per K-fold."""
         self.fold_models = KeptFoldModels() if keep_fold_models else None
@@ -260,7 +270,12 @@ class PseudoLabelObjective:
                     model = make_estimator(family, trial.params, schema=self.schema,
                                            random_state=self.random_state + step, n_jobs=n_jobs)
                     teacher = clone(model.estimator).fit(X_train, y_train)
-                    round_mse[0].append(_mse(y_valid, _store(round_oof[0], valid_rows, teacher.predict(X_valid))))
+                    teacher_pred = _store(round_oof[0], valid_rows, teacher.predict(X_valid))
+                    round_mse[0].append(_mse(y_valid, teacher_pred))
+                    twin = self._same_model_as(trial, teacher_pred) if step == 0 and self.skip_repeats else None
+                    if twin is not None:
+                        self._record(trial, round_mse[:1], 0, time.perf_counter() - started)
+                        raise optuna.TrialPruned(f"the same model as trial {twin.number} in fold 0")
                     if model.sample_rate > 0 and self._teacher_cannot_win(trial, round_mse[0], step):
                         self._record(trial, round_mse[:1], 0, time.perf_counter() - started)
                         trial.set_user_attr(PRUNED_BY, PRUNED_BY_TEACHER_GATE)
@@ -387,6 +402,11 @@ class PseudoLabelObjective:
             study.enqueue_trial({k: v for k, v in {"model": quick, "sample_rate": 0.0}.items()
                                  if k not in self.fixed_params})
 
+    def _same_model_as(self, trial: optuna.Trial, teacher_pred: np.ndarray) -> optuna.trial.FrozenTrial | None:
+        """The evaluated trial whose first fold gave the model ``trial``'s did, if any (:mod:`automl_pl.duplicates`)."""
+        return same_model_twin(trial, prediction_sketch(teacher_pred), key=_model_key,
+                               tolerance=SAME_MODEL_TOLERANCE * self.y_scale)
+
     @staticmethod
     def _teacher_cannot_win(trial: optuna.Trial, teacher_mse: list[float], step: int) -> bool:
         """Whether the teachers so far trail the best finished trial at this fold by over :data:`MAX_PSEUDO_GAIN`."""
@@ -413,6 +433,11 @@ class PseudoLabelObjective:
         trial.set_user_attr(N_PSEUDO_LABELED, n_pseudo)
         trial.set_user_attr(FIT_SECONDS, round(seconds, 3))
         return by_round[best]
+
+
+def _model_key(params: Mapping[str, Any]) -> tuple:
+    """Family and pseudo-label settings: what two trials with equal first-fold teachers share to be the same model."""
+    return params.get("model"), configuration_key(pseudo_label_settings(params))
 
 
 def _best_round(round_mse: list[list[float]], first: int) -> int:

@@ -38,6 +38,7 @@ from automl_pl.trial_attrs import (
     DUPLICATE_OF,
     FAIL_REASON,
     PRUNED_AS_DUPLICATE,
+    PRUNED_AS_SAME_MODEL,
     PRUNED_BY,
     PRUNED_BY_TEACHER_GATE,
     PRUNED_FOR_TIME,
@@ -51,7 +52,7 @@ _OWN_LEVELS = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO, 3: logging
 _OPTUNA_TRIAL_LOGGER = "optuna.study._optimize"
 """The logger Optuna reports failed trials on (with the traceback)."""
 _PRUNED = {PRUNED_FOR_TIME: "out of time", PRUNED_BY_TEACHER_GATE: "teachers too far behind the best",
-           PRUNED_AS_DUPLICATE: "a duplicate"}
+           PRUNED_AS_DUPLICATE: "a duplicate", PRUNED_AS_SAME_MODEL: "the same model as an earlier trial"}
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,9 @@ def describe_trial(study: optuna.Study, trial: FrozenTrial) -> str:
     if trial.state == TrialState.PRUNED:
         why = _PRUNED.get(trial.user_attrs.get(PRUNED_BY), "by the median pruner")
         if trial.user_attrs.get(DUPLICATE_OF) is not None:
-            why = f"a duplicate of #{trial.user_attrs[DUPLICATE_OF]}"
+            twin = trial.user_attrs[DUPLICATE_OF]
+            same = trial.user_attrs.get(PRUNED_BY) == PRUNED_AS_SAME_MODEL
+            why = f"the same model as #{twin} (other parameters)" if same else f"a duplicate of #{twin}"
         return f"trial #{trial.number} {model}: pruned, {why}{seconds}"
     return f"trial #{trial.number} {model}: failed, {trial.user_attrs.get(FAIL_REASON, 'see the log')}{seconds}"
 

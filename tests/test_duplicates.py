@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
@@ -9,10 +12,11 @@ from optuna.trial import TrialState, create_trial
 from sklearn.linear_model import Ridge
 
 import automl_pl
-from automl_pl.duplicates import evaluated_twin
+from automl_pl.duplicates import evaluated_twin, prediction_sketch
 from automl_pl.models import FAMILIES
 from automl_pl.models._base import ModelFamily
 from automl_pl.trial_attrs import PRUNED_AS_DUPLICATE as DUPLICATE
+from automl_pl.trial_attrs import PRUNED_AS_SAME_MODEL as SAME_MODEL
 
 FIT_COUNT = {"n": 0}
 
@@ -46,6 +50,7 @@ def _family(name: str, *, param_matters: bool) -> ModelFamily:
 def families(monkeypatch):
     FIT_COUNT["n"] = 0
     monkeypatch.setitem(FAMILIES, "tuned", _family("tuned", param_matters=True))
+    monkeypatch.setitem(FAMILIES, "ignored", _family("ignored", param_matters=False))
 
 
 def _study(X, y, X_unlabeled, *, models, enqueue, n_trials, **options):
@@ -87,3 +92,49 @@ def test_only_evaluated_trials_count_as_seen():
     assert evaluated_twin(draw, [cut, skipped]) is None  # never scored on their folds: may run again
     pruned_on_scores = _frozen(2, TrialState.PRUNED, 2.0)
     assert evaluated_twin(draw, [cut, pruned_on_scores]) is pruned_on_scores
+
+
+def test_other_parameters_that_give_the_same_model_cost_one_fold(X, y, X_unlabeled, families):
+    draws = [{"model": "ignored", "ignored_alpha": alpha} for alpha in (0.01, 1.0, 100.0)]
+    study = _study(X, y, X_unlabeled, models=["ignored"], enqueue=draws, n_trials=3, refit=False)
+    first, *same = study.trials
+    assert first.state == TrialState.COMPLETE
+    for trial in same:
+        assert trial.state == TrialState.PRUNED
+        assert trial.user_attrs["pruned_by"] == SAME_MODEL and trial.user_attrs["duplicate_of"] == 0
+        assert trial.intermediate_values == {}  # no value reported: TPE ranks it below the evaluated trials
+    assert FIT_COUNT["n"] == 3 + 1 + 1  # the first trial's three folds, then one teacher per same-model draw
+
+
+def test_parameters_that_change_the_model_are_all_fitted(X, y, X_unlabeled, families):
+    draws = [{"model": "tuned", "tuned_alpha": alpha} for alpha in (0.01, 1.0, 100.0)]
+    study = _study(X, y, X_unlabeled, models=["tuned"], enqueue=draws, n_trials=3, refit=False)
+    assert [trial.state for trial in study.trials] == [TrialState.COMPLETE] * 3
+    assert FIT_COUNT["n"] == 9
+
+
+def test_a_draw_with_other_pseudo_label_settings_is_another_model(X, y, X_unlabeled, families):
+    supervised = {"model": "ignored", "ignored_alpha": 1.0, "sample_rate": 0.0}
+    pseudo = {"model": "ignored", "ignored_alpha": 2.0, "sample_rate": 0.3, "selection": "random",
+              "pseudo_weight": 1.0, "n_rounds": 1}
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name="settings", direction="minimize")
+    for params in (supervised, pseudo, {**pseudo, "ignored_alpha": 3.0}):
+        study.enqueue_trial(params)
+    study = automl_pl.tune(X, y, X_unlabeled=X_unlabeled, models=["ignored"], n_trials=3, storage=storage,
+                           study_name="settings", cv=3, cv_repeats=1, refit=False, show_progress_bar=False).study
+    first, other_settings, same = [t for t in study.trials if t.state.is_finished()]
+    assert first.state == other_settings.state == TrialState.COMPLETE  # same teachers, other students
+    assert other_settings.user_attrs["n_pseudo_labeled"] > 0
+    assert same.state == TrialState.PRUNED
+    assert same.user_attrs["pruned_by"] == SAME_MODEL and same.user_attrs["duplicate_of"] == 1
+
+
+def test_a_prediction_sketch_estimates_the_distance_between_predictions():
+    rng = np.random.default_rng(5)
+    a = rng.normal(scale=10.0, size=500)
+    b = a + rng.normal(scale=0.1, size=500)  # root mean square difference 0.1
+    distance = math.sqrt(np.mean(np.subtract(prediction_sketch(a), prediction_sketch(b)) ** 2))
+    assert 0.03 < distance < 0.3
+    assert prediction_sketch(a) == prediction_sketch(a.copy())
+    assert prediction_sketch(a) != prediction_sketch(a[::-1])  # the rows' order matters: the same fold's rows
