@@ -233,6 +233,10 @@ class TuneResult:
         counts = {state: 0 for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
         for trial in self.study.get_trials(deepcopy=False, states=tuple(counts)):
             counts[trial.state] += 1
+        header = (f"study {self.study.study_name!r}: {sum(counts.values())} trials ({counts[TrialState.COMPLETE]} "
+                  f"complete, {counts[TrialState.PRUNED]} pruned, {counts[TrialState.FAIL]} failed)")
+        if not counts[TrialState.COMPLETE]:  # refit=False lets a study end so; there is no best trial to describe
+            return f"{header}\nno completed trial: every trial was pruned or failed (see result.leaderboard())"
         trial = self.best_trial
         params = ", ".join(f"{k}={_short(v)}" for k, v in trial.params.items() if k not in ("model", *PSEUDO_LABEL_PARAMS))
         settings = pseudo_label_settings(trial.params)
@@ -244,8 +248,7 @@ class TuneResult:
             pseudo += (f", selection={settings['selection']}, pseudo_weight={settings['pseudo_weight']:.3g}, "
                        f"n_rounds={rounds}")
         lines = [
-            f"study {self.study.study_name!r}: {sum(counts.values())} trials "
-            f"({counts[TrialState.COMPLETE]} complete, {counts[TrialState.PRUNED]} pruned, {counts[TrialState.FAIL]} failed)",
+            header,
             f"best trial #{trial.number}: {trial.params['model']}, {pseudo}",
             f"  CV RMSE            {self.cv_rmse:.6g}",
         ]

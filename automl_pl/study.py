@@ -89,6 +89,7 @@ def tune(
     stacking: bool = True,
     portfolio: Portfolio | Sequence[Mapping[str, Any]] | str | None = "default",
     teacher_round: bool = False,
+    pruner: optuna.pruners.BasePruner | None = None,
 ) -> TuneResult:
     """Tune model family, hyperparameters and pseudo-label settings jointly; make the best trial's final model.
 
@@ -159,6 +160,10 @@ def tune(
             fold k's teacher is the mix of the members' fold-k models; see :mod:`automl_pl.teacher`).
             With a timeout, time is kept for it (at most a quarter). Needs ``X_unlabeled`` and
             ``bagging``; the outcome is the study's user attribute ``teacher_round``.
+        pruner: the Optuna pruner that stops a trial after a fold whose running CV RMSE it finds
+            poor. ``None``: ``MedianPruner(n_startup_trials=5, n_warmup_steps=0)``, which compares
+            each fold with the median of the earlier trials' on the same fold. ``NopPruner()`` runs
+            every trial's folds (the pruners of time, duplicates and the teacher gate still apply).
         bagging: a trial's final model is the mean of its fold models, kept from its
             cross-validation (see :mod:`automl_pl.fold_models`): no refit, and steadier on
             few labels. ``False`` refits it once on all labelled rows instead, which can do
@@ -196,7 +201,8 @@ def tune(
     threads = _threads(n_jobs)
     storage = open_storage(storage, heartbeat_seconds=heartbeat_seconds)  # after the checks: no stray file
     study, created, settings = _open_study(storage, study_name, data=data, cv=cv, cv_repeats=cv_repeats,
-                                           random_state=random_state, create=True, fixed_params=fixed, worker=worker)
+                                           random_state=random_state, create=True, fixed_params=fixed, worker=worker,
+                                           pruner=pruner)
 
     budget = TimeBudget(timeout, started=started)
     folds = make_folds(len(data.X), cv=cv, random_state=random_state, repeats=settings["cv_repeats"])
@@ -436,9 +442,15 @@ def _warn_if_short_of_time(study: optuna.Study, trials: Sequence[optuna.trial.Fr
         UserWarning, stacklevel=3)
 
 
+def default_pruner() -> optuna.pruners.BasePruner:
+    """A study's pruner unless ``tune(pruner=...)`` gives one: after each fold, a trial whose running CV
+    RMSE is worse than the median of the earlier trials' at the same fold stops (from the sixth trial)."""
+    return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+
+
 def _open_study(storage, study_name, *, data: PreparedData, cv: int, cv_repeats: int | None, random_state: int,
-                create: bool, fixed_params: Mapping[str, Any] | None = None,
-                worker: bool = False) -> tuple[optuna.Study, bool, dict[str, Any]]:
+                create: bool, fixed_params: Mapping[str, Any] | None = None, worker: bool = False,
+                pruner: optuna.pruners.BasePruner | None = None) -> tuple[optuna.Study, bool, dict[str, Any]]:
     """The study, created when missing (if ``create``), checked against the data; whether this call created
     it; and its settings (``cv_repeats`` resolved: ``None`` is the study's own, or the default for a new one)."""
     storage = open_storage(storage)
@@ -463,7 +475,7 @@ def _open_study(storage, study_name, *, data: PreparedData, cv: int, cv_repeats:
         if fixed_params:
             sampler = optuna.samplers.PartialFixedSampler(dict(fixed_params), sampler)
     options = {"storage": storage, "study_name": study_name, "sampler": sampler,
-               "pruner": optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)}
+               "pruner": pruner if pruner is not None else default_pruner()}
     try:  # not load_if_exists: of several workers starting at once, exactly one learns it created the study
         study, created = optuna.create_study(**options, direction="minimize"), True
     except optuna.exceptions.DuplicatedStudyError:

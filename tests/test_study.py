@@ -315,6 +315,28 @@ def test_fixed_sample_rate_zero_gives_a_purely_supervised_study(small_data, stor
     assert result.export(tmp_path / "m") and automl_pl.load_model(tmp_path / "m").metadata["rows"]["pseudo_labeled"] == 0
 
 
+class _PruneAfterFirstFold(optuna.pruners.BasePruner):
+    """Prunes every trial at its first report: shows whether tune asks the pruner it was given."""
+
+    def prune(self, study, trial) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("pruner, pruned", [(_PruneAfterFirstFold(), True), (optuna.pruners.NopPruner(), False)])
+def test_the_pruner_given_decides_after_each_fold(small_data, pruner, pruned):
+    X, y, X_unlabeled = small_data
+    result = tune(X, y, X_unlabeled=X_unlabeled, models=["ridge"], n_trials=7, cv=3, cv_repeats=1, refit=False,
+                  fixed_params={"sample_rate": 0.0}, show_progress_bar=False, n_jobs=1, pruner=pruner)
+    study = result.study
+    by_the_pruner = [t for t in study.trials if t.state == TrialState.PRUNED and "pruned_by" not in t.user_attrs]
+    if pruned:  # no trial completed: the summary says so (no best trial) instead of failing
+        assert len(by_the_pruner) == 7 and all(list(t.intermediate_values) == [0] for t in by_the_pruner)
+        assert "no completed trial" in result.summary()
+    else:  # median pruning would stop some of 7 trials; without a pruner each evaluated trial runs its 3 folds
+        assert not by_the_pruner
+        assert all(len(t.intermediate_values) == 3 for t in study.trials if t.state == TrialState.COMPLETE)
+
+
 def test_fixed_pseudo_label_settings_are_used_and_exported(small_data, storage_url, tmp_path):
     X, y, X_unlabeled = small_data
     fixed = {"sample_rate": 0.33, "selection": "confidence", "pseudo_weight": 0.5, "n_rounds": 2}
