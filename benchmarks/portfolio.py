@@ -57,19 +57,6 @@ DEFAULT_START = ("lightgbm", "catboost")
 """What a study without a portfolio starts with (``automl_pl.steering``): the baseline ``lodo`` compares with."""
 
 
-def _sample(dataset: str, rows: int, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series] | None:
-    from bench_datasets import load
-
-    data = load(dataset, bigmart_dir)
-    if data is None:
-        return None
-    X, y, _ = data
-    if len(X) > rows:
-        keep = np.random.default_rng(0).choice(len(X), rows, replace=False)
-        X, y = X.iloc[keep].reset_index(drop=True), y.iloc[keep].reset_index(drop=True)
-    return X, y
-
-
 def _tune(X, y, **kwargs):
     import optuna
 
@@ -118,7 +105,9 @@ def score(X, y, configuration: dict, *, timeout: float) -> tuple[float, float]:
 
 def build_scores(datasets: list[str], *, rows: int, seconds: float, timeout: float, bigmart_dir: Path,
                  out: Path) -> pd.DataFrame:
-    samples = {d: s for d in datasets if (s := _sample(d, rows, bigmart_dir)) is not None}
+    from bench_datasets import sample
+
+    samples = {d: s for d in datasets if (s := sample(d, rows, bigmart_dir)) is not None}
     proposals = out.with_name(out.stem + "_candidates.json")  # kept: a resumed run scores the same candidates
     candidates: list[tuple[str, dict]] = [("defaults", c) for c in defaults()]
     known = json.loads(proposals.read_text()) if proposals.exists() else {}
