@@ -158,7 +158,7 @@ def describe_trial(study: optuna.Study, trial: FrozenTrial) -> str:
         tail = "best so far" if best.number == trial.number else f"best {plain_number(best.value)} (#{best.number})"
         return f"trial #{trial.number} {model}: CV RMSE {plain_number(trial.value)}{seconds}; {tail}"
     if trial.state == TrialState.PRUNED:
-        why = _PRUNED.get(trial.user_attrs.get(PRUNED_BY), "by the median pruner")
+        why = _PRUNED.get(trial.user_attrs.get(PRUNED_BY), "by the pruner")
         if trial.user_attrs.get(DUPLICATE_OF) is not None:
             twin = trial.user_attrs[DUPLICATE_OF]
             same = trial.user_attrs.get(PRUNED_BY) == PRUNED_AS_SAME_MODEL

@@ -17,6 +17,7 @@ from automl_pl.models import FAMILIES
 from automl_pl.models._base import ModelFamily
 from automl_pl.trial_attrs import PRUNED_AS_DUPLICATE as DUPLICATE
 from automl_pl.trial_attrs import PRUNED_AS_SAME_MODEL as SAME_MODEL
+from automl_pl.verbosity import describe_trial
 
 FIT_COUNT = {"n": 0}
 
@@ -103,6 +104,7 @@ def test_other_parameters_that_give_the_same_model_cost_one_fold(X, y, X_unlabel
         assert trial.state == TrialState.PRUNED
         assert trial.user_attrs["pruned_by"] == SAME_MODEL and trial.user_attrs["duplicate_of"] == 0
         assert trial.intermediate_values == {}  # no value reported: TPE ranks it below the evaluated trials
+        assert "pruned, the same model as #0 (other parameters)" in describe_trial(study, trial)  # verbosity 2's line
     assert FIT_COUNT["n"] == 3 + 1 + 1  # the first trial's three folds, then one teacher per same-model draw
 
 
