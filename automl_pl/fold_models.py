@@ -20,6 +20,16 @@ import pickle
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+
+def times_held_out(folds: Sequence[tuple[np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
+    """How many of ``folds`` hold each of the ``n_rows`` labelled rows out: once per K-fold repeat.
+
+    Summed fold models' out-of-fold predictions divided by it are each row's mean out-of-fold prediction."""
+    return np.bincount(np.concatenate([valid for _, valid in folds]), minlength=n_rows)
+
+
 KEPT_TRIALS = 20
 """At most this many trials' fold models are kept: the best by CV RMSE (the ensemble's candidates)."""
 

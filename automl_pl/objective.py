@@ -28,7 +28,7 @@ from automl_pl.duplicates import (
     same_model_twin,
     skip_if_seen,
 )
-from automl_pl.fold_models import KeptFoldModels
+from automl_pl.fold_models import KeptFoldModels, times_held_out
 from automl_pl.models import ModelFamily, build_model
 from automl_pl.models._base import starting_params, tree_count
 from automl_pl.pool_guard import pool_sample
@@ -207,7 +207,7 @@ class PseudoLabelObjective:
         for each row of ``pool_rows``, which the ensemble's guard compares (see :mod:`automl_pl.pool_guard`)."""
         self.y_scale = float(np.std(y)) or 1.0
         """The target's standard deviation: the scale of :data:`~automl_pl.duplicates.SAME_MODEL_TOLERANCE`."""
-        self.times_validated = np.bincount(np.concatenate([valid for _, valid in folds]), minlength=len(y))
+        self.times_validated = times_held_out(folds, len(y))
         """How many folds hold each labelled row out: once per K-fold."""
         self.fold_models = KeptFoldModels() if keep_fold_models else None
         """The fitted fold models (of the chosen round) of this process's best completed trials, if kept."""

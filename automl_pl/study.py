@@ -161,8 +161,7 @@ def tune(
             With a timeout, time is kept for it (at most a quarter). Needs ``X_unlabeled`` and
             ``bagging``; the outcome is the study's user attribute ``teacher_round``.
         pruner: the Optuna pruner that stops a trial after a fold whose running CV RMSE it finds
-            poor. ``None``: ``MedianPruner(n_startup_trials=5, n_warmup_steps=0)``, which compares
-            each fold with the median of the earlier trials' on the same fold. ``NopPruner()`` runs
+            poor. ``None``: :func:`default_pruner`. ``NopPruner()`` runs
             every trial's folds (the pruners of time, duplicates and the teacher gate still apply).
         bagging: a trial's final model is the mean of its fold models, kept from its
             cross-validation (see :mod:`automl_pl.fold_models`): no refit, and steadier on

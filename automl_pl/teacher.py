@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from automl_pl.budget import OutOfTime, TimeBudget
 from automl_pl.ensemble import rmse, weighted_prediction
 from automl_pl.final_model import REFIT_MARGIN, recorded_ensemble
-from automl_pl.fold_models import KeptFoldModels
+from automl_pl.fold_models import KeptFoldModels, times_held_out
 from automl_pl.models import build_model, get_family
 from automl_pl.pseudo_label import PseudoLabelRegressor
 from automl_pl.result import PreparedData
@@ -153,7 +153,7 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
             return outcome
         deadline = budget.end - keep_seconds
     started = time.perf_counter()
-    times_validated = np.bincount(np.concatenate([valid for _, valid in folds]), minlength=len(data.y))
+    times_validated = times_held_out(folds, len(data.y))
     try:
         with _fits_end_by(budget, deadline):
             for number in students:
