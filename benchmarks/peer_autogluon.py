@@ -37,11 +37,22 @@ def main() -> int:
         fit_wall = time.perf_counter() - started
         predictions = predictor.predict(holdout).to_numpy(dtype="float64")
         n_models = len(predictor.model_names())
+        final = _final(predictor)
     wall = time.perf_counter() - started
     np.save(out / "predictions.npy", predictions)
     (out / "run.json").write_text(json.dumps({"wall": wall, "fit_wall": fit_wall, "predict_seconds": wall - fit_wall,
-                                                 "trials": {"models": n_models}, "overhead": None}))
+                                                 "trials": {"models": n_models, "final": final}, "overhead": None}))
     return 0
+
+
+def _final(predictor: TabularPredictor) -> str:
+    """The model AutoGluon predicts with, and for a weighted ensemble its members by weight."""
+    best = predictor.model_best
+    try:
+        weights = predictor._trainer.load_model(best)._get_model_weights()  # {member: weight} for WeightedEnsemble
+    except Exception:  # not an ensemble, or a private API that moved: the name alone
+        return best
+    return f"{best}: " + " + ".join(f"{m} {w:.2f}" for m, w in sorted(weights.items(), key=lambda m: -m[1]))
 
 
 if __name__ == "__main__":
