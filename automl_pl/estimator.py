@@ -64,6 +64,10 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
     teacher_round : bool, default=False
         After the trials, let the final model teach its heaviest members once more, kept only when
         the out-of-fold RMSE drops (see :mod:`automl_pl.teacher`); needs ``X_unlabeled``.
+    pruner : optuna pruner or None, default=None
+        Stops a trial after a fold whose running CV RMSE it finds poor; ``None`` for
+        :func:`automl_pl.study.default_pruner` (the median pruner), ``optuna.pruners.NopPruner()`` to
+        run every fold of every trial.
     storage : str, optuna storage or None, default=None
         Where each ``fit`` keeps its study (a new study with a name of its own every time);
         ``None`` keeps it in memory.
@@ -131,13 +135,14 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         "fixed_params": [dict, None],
         "portfolio": [StrOptions({"default"}), list, tuple, Portfolio, None],
         "teacher_round": ["boolean"],
+        "pruner": [optuna.pruners.BasePruner, None],
         "storage": [str, optuna.storages.BaseStorage, None],
         "verbosity": [Interval(Integral, 0, 3, closed="both")],
     }
 
     def __init__(self, *, time_budget=60, n_trials=None, models=None, cv=5, cv_repeats=None, random_state=0,
                  n_jobs=None, ensemble=True, stacking=True, bagging=True, fixed_params=None, portfolio="default",
-                 teacher_round=False, storage=None, verbosity=0):
+                 teacher_round=False, pruner=None, storage=None, verbosity=0):
         self.time_budget = time_budget
         self.n_trials = n_trials
         self.models = models
@@ -151,6 +156,7 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         self.fixed_params = fixed_params
         self.portfolio = portfolio
         self.teacher_round = teacher_round
+        self.pruner = pruner
         self.storage = storage
         self.verbosity = verbosity
 
@@ -189,6 +195,7 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
             storage=self.storage, random_state=self.random_state, n_jobs=self.n_jobs,
             fixed_params=self.fixed_params, show_progress_bar=False, verbosity=self.verbosity, ensemble=self.ensemble,
             stacking=self.stacking, bagging=self.bagging, portfolio=self.portfolio, teacher_round=self.teacher_round,
+            pruner=self.pruner,
         )
         self.result_ = result
         self.study_ = result.study

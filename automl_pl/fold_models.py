@@ -26,8 +26,14 @@ import numpy as np
 def times_held_out(folds: Sequence[tuple[np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
     """How many of ``folds`` hold each of the ``n_rows`` labelled rows out: once per K-fold repeat.
 
-    Summed fold models' out-of-fold predictions divided by it are each row's mean out-of-fold prediction."""
+    See :func:`out_of_fold_mean`."""
     return np.bincount(np.concatenate([valid for _, valid in folds]), minlength=n_rows)
+
+
+def out_of_fold_mean(sums: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Each labelled row's mean out-of-fold prediction, from the sums of its fold models' predictions and
+    :func:`times_held_out`; NaN for a row that no fold held out."""
+    return np.divide(sums, times, where=times > 0, out=np.full(len(sums), np.nan))
 
 
 KEPT_TRIALS = 20

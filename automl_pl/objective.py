@@ -28,7 +28,7 @@ from automl_pl.duplicates import (
     same_model_twin,
     skip_if_seen,
 )
-from automl_pl.fold_models import KeptFoldModels, times_held_out
+from automl_pl.fold_models import KeptFoldModels, out_of_fold_mean, times_held_out
 from automl_pl.models import ModelFamily, build_model
 from automl_pl.models._base import starting_params, tree_count
 from automl_pl.pool_guard import pool_sample
@@ -316,8 +316,7 @@ class PseudoLabelObjective:
                 raise optuna.TrialPruned(f"pruned after fold {step}")
         value = self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
         best = _best_round(round_mse, first)
-        self.out_of_fold[trial.number] = np.divide(round_oof[best], self.times_validated, where=self.times_validated > 0,
-                                                   out=np.full(len(self.y), np.nan))  # NaN: a row no fold held out
+        self.out_of_fold[trial.number] = out_of_fold_mean(round_oof[best], self.times_validated)
         if self.pool_rows is not None:
             self.on_pool[trial.number] = round_pool[best] / len(fold_models)
         trees = [tree_count(models[best]) for models in fold_models]

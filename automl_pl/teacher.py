@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from automl_pl.budget import OutOfTime, TimeBudget
 from automl_pl.ensemble import rmse, weighted_prediction
 from automl_pl.final_model import REFIT_MARGIN, recorded_ensemble
-from automl_pl.fold_models import KeptFoldModels, times_held_out
+from automl_pl.fold_models import KeptFoldModels, out_of_fold_mean, times_held_out
 from automl_pl.models import build_model, get_family
 from automl_pl.pseudo_label import PseudoLabelRegressor
 from automl_pl.result import PreparedData
@@ -168,7 +168,7 @@ def teach_with_the_ensemble(members: Mapping[int, float], trials: Mapping[int, F
         predictions = np.zeros(len(data.y))
         for model, (_, valid_rows) in zip(models, folds):
             predictions[valid_rows] += np.asarray(model.predict(data.X.iloc[valid_rows]), dtype="float64")
-        after[number] = predictions / np.maximum(times_validated, 1)
+        after[number] = out_of_fold_mean(predictions, times_validated)
     outcome.rmse_after = rmse(sum(w * after[n] for n, w in zip(members, weights)), data.y)
     outcome.kept = outcome.rmse_after < outcome.rmse_before
     outcome.seconds = time.perf_counter() - started

@@ -3,9 +3,12 @@
     python benchmarks/search_ab.py [--budget 60] [--cases ames:full bigmart:10 ...]
                                    [--arms "none=--portfolio none" "lodo=--portfolio lodo" ...]
                                    [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/search_ab]
+    python benchmarks/search_ab.py --arms "base@/tmp/wt-base=" "new@/tmp/wt-new="     # two commits
 
 Each arm is a set of ``benchmarks/peers.py`` options for automl_pl alone (``--portfolio``,
-``--teacher-round``); every arm runs every case on the same split and seed, the arms one after the
+``--teacher-round``), and optionally a checkout of another commit (``NAME@CHECKOUT=OPTIONS``: that
+checkout's ``benchmarks/peers.py`` run by its own ``.venv/bin/python``, e.g. a ``git worktree`` with its
+own virtual environment); every arm runs every case on the same split and seed, the arms one after the
 other within each case, so that whatever else the machine does falls on all of them alike. Prints
 holdout RMSE and wall / T per case and arm, each arm's RMSE over the first arm's, and their geometric
 means; writes ``results.csv`` to ``--out``.
@@ -38,13 +41,13 @@ def main() -> int:
     parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
     parser.add_argument("--out", type=Path, default=HERE / "out/search_ab")
     args = parser.parse_args()
-    arms = dict(arm.split("=", 1) for arm in args.arms)
+    arms = dict(_arm(arm) for arm in args.arms)
     rows = []
     for case in args.cases:
         dataset, regime = case.split(":")
-        for name, options in arms.items():
+        for name, (python, script, options) in arms.items():
             out = args.out / name / case.replace(":", "-")
-            command = [sys.executable, str(HERE / "peers.py"), "--systems", "automl_pl", "--budgets", str(args.budget),
+            command = [python, script, "--systems", "automl_pl", "--budgets", str(args.budget),
                        "--datasets", dataset, "--regimes", regime, "--seed", str(args.seed), "--out", str(out),
                        "--bigmart-dir", str(args.bigmart_dir),
                        *shlex.split(options)]
@@ -61,6 +64,20 @@ def main() -> int:
     results.to_csv(args.out / "results.csv", index=False)
     summarize(results, list(arms))
     return 0
+
+
+def _arm(spec: str) -> tuple[str, tuple[str, str, str]]:
+    """``NAME[@CHECKOUT]=OPTIONS`` as ``(NAME, (python, peers.py, OPTIONS))``: this checkout's or CHECKOUT's."""
+    head, options = spec.split("=", 1)
+    name, _, checkout = head.partition("@")
+    if not checkout:
+        return name, (sys.executable, str(HERE / "peers.py"), options)
+    root = Path(checkout).resolve()
+    python, script = root / ".venv/bin/python", root / "benchmarks/peers.py"
+    for path in (python, script):
+        if not path.exists():
+            raise SystemExit(f"arm {name!r}: {path} does not exist (a checkout with its own .venv is needed)")
+    return name, (str(python), str(script), options)
 
 
 def summarize(results: pd.DataFrame, arms: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import optuna
 import pytest
 import sklearn
 from sklearn.base import clone
@@ -56,6 +57,25 @@ def test_the_portfolio_and_the_teacher_round_reach_the_study(X, y, X_unlabeled):
     assert model.study_.trials[0].params["ridge_alpha"] == 7.0
     assert "teacher_round" in model.study_.user_attrs
     assert clone(model).get_params()["portfolio"] == mine
+
+
+class _CountingPruner(optuna.pruners.NopPruner):
+    """Never prunes; counts how often the study asked it."""
+
+    def __init__(self):
+        self.asked = 0
+
+    def prune(self, study, trial) -> bool:
+        self.asked += 1
+        return False
+
+
+def test_the_pruner_given_is_asked_after_every_fold_but_the_last(X, y):
+    model = AutoPLRegressor(**{**QUICK, "n_trials": 3}, pruner=_CountingPruner(), fixed_params={"sample_rate": 0.0})
+    model.fit(X, y)
+    evaluated = [t for t in model.study_.trials if "duplicate_of" not in t.user_attrs]
+    assert model.pruner.asked == len(evaluated) > 0  # after fold 0 of two: none stopped, each asked once
+    assert all(t.state.name == "COMPLETE" for t in evaluated)
 
 
 def test_every_fit_is_a_fresh_study(X, y):

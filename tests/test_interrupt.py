@@ -14,17 +14,19 @@ from optuna.trial import TrialState
 from automl_pl.trial_attrs import FAIL_REASON, INTERRUPTED, WORKER
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-# A forest of fixed size, so that a trial lasts long enough to be interrupted inside.
+# A forest of fixed size, so that a trial lasts long enough to be interrupted inside: seconds, not the
+# fraction of one that a poll of the study can take on a busy machine (with 200 trees the whole study
+# once ended before the signal was sent).
 SPEC = """
 [data]
 dataset = "diabetes"
 labeled_fraction = 0.5
 [study]
-n_trials = 3
+n_trials = 2
 cv = 3
 cv_repeats = 1
 models = ["random_forest"]
-fixed_params = { rf_n_estimators = 200, rf_max_features = 1.0, rf_min_samples_leaf = 1 }
+fixed_params = { rf_n_estimators = 800, rf_max_features = 1.0, rf_min_samples_leaf = 1 }
 """
 
 
@@ -66,5 +68,5 @@ def test_ctrl_c_says_one_line_records_the_trial_and_the_next_run_continues(tmp_p
     out, err = again.communicate(timeout=240)
     assert again.returncode == 0, err
     study = optuna.load_study(study_name="study", storage=f"sqlite:///{spec.with_suffix('.db')}")
-    assert len(study.get_trials(deepcopy=False, states=FINISHED)) == 3
+    assert len(study.get_trials(deepcopy=False, states=FINISHED)) == 2
     assert "not exported" in out
