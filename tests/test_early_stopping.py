@@ -1,7 +1,5 @@
-"""The boosters' estimators stop early on rows of their own fit, keep their best iteration, and export that model.
-
-The families do not turn early stopping on (see ``automl_pl/models/_early_stopping.py``); these
-tests set it on the estimators a family builds.
+"""The boosters stop early on rows of their own fit, with the tuned tree count as the cap, keep their best
+iteration, and export that model; on few rows they grow every tree (see ``automl_pl/models/_early_stopping.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +13,14 @@ from automl_pl.artifact import export_ensemble
 from automl_pl.data import FeatureSchema
 from automl_pl.models import FAMILIES, build_model
 from automl_pl.models._base import final_estimator, tree_count
-from automl_pl.models._early_stopping import STOPPING_SHARE, split_off_stopping_rows
+from automl_pl.models._early_stopping import (
+    MAX_PATIENCE,
+    MIN_PATIENCE,
+    MIN_ROWS,
+    STOPPING_SHARE,
+    patience,
+    split_off_stopping_rows,
+)
 
 CAP = 2000
 STOPPING = {  # per family: the estimator's own early-stopping settings, with a tree cap of CAP
@@ -76,3 +81,27 @@ def test_a_family_model_reports_its_trees(name, X, y):
     model = build_model(family, {"model": name, **params}, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1)
     assert tree_count(model.fit(X, y)) == next(v for k, v in params.items()
                                                 if k.endswith(("n_estimators", "iterations", "max_iter")))
+
+
+SIZE_PARAMS = ("n_estimators", "iterations", "max_iter")
+
+
+@pytest.mark.parametrize("name", list(STOPPING))
+def test_a_family_stops_early_on_enough_rows_with_its_tuned_count_as_the_cap(name, make_data):
+    family = FAMILIES[name]
+    if not family.is_available():
+        pytest.skip(f"{family.requires} is not installed")
+    size = next(k for k in family.defaults if k.endswith(SIZE_PARAMS))
+    params = {"model": name, **family.defaults, size: 600, f"{family.prefix}learning_rate": 0.3}
+    X, y = make_data(MIN_ROWS + 400, seed=5)
+
+    def fitted(rows: int) -> int:
+        model = build_model(family, params, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1)
+        return tree_count(model.fit(X.iloc[:rows], y.iloc[:rows]))
+
+    assert 0 < fitted(len(X)) < 600  # a fast rate overfits long before 600 trees: it stopped
+    assert fitted(MIN_ROWS - 1) == 600  # too few rows to give a tenth up for stopping: every tree
+
+
+def test_patience_is_a_tenth_of_the_cap_within_bounds():
+    assert patience(50) == MIN_PATIENCE and patience(300) == 30 and patience(5000) == MAX_PATIENCE

@@ -23,7 +23,7 @@ from automl_pl.artifact import export_ensemble  # noqa: E402
 from automl_pl.data import FeatureSchema  # noqa: E402
 from automl_pl.export import OnnxExportError, save_onnx_model  # noqa: E402
 from automl_pl.models import FAMILIES, build_model  # noqa: E402
-from automl_pl.models._base import starting_params  # noqa: E402
+from automl_pl.models._base import starting_params, tree_count  # noqa: E402
 
 CONVERTIBLE = ["xgboost", "lightgbm", "gradient_boosting", "random_forest", "extra_trees", "ridge", "bayesian_ridge",
                "elastic_net", "knn"]
@@ -84,6 +84,22 @@ def test_each_family_that_converts_predicts_as_the_artifact(name, tmp_path, X, y
     onnx_file = save_onnx_model(artifact, tmp_path / "model.onnx")
     for part in (X_unlabeled.iloc[:40], new_rows):  # new_rows: unseen categories, missing values
         _check_close(_predict_in_fresh_process(onnx_file, part, tmp_path), load_model(artifact).predict(part), y)
+
+
+@pytest.mark.parametrize("name", ["lightgbm", "xgboost"])
+def test_a_booster_that_stopped_early_converts_with_the_trees_it_predicts_with(name, tmp_path, make_data):
+    X, y = make_data(1500, seed=11)
+    family = FAMILIES[name]
+    params = {**family.defaults, f"{family.prefix}n_estimators": 1000, f"{family.prefix}learning_rate": 0.3}
+    model = PseudoLabelRegressor(build_model(family, params, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1),
+                                 sample_rate=0.0).fit(X, y)
+    assert tree_count(model) < 1000  # it stopped early, with trees after its best iteration behind it
+    artifact = export_ensemble([(model, family.artifact_format, 1.0, {"family": name, "params": params})],
+                               tmp_path / "model", metadata={"family": name, "target": "target", "ignored_columns": []})
+    onnx_file = save_onnx_model(artifact, tmp_path / "model.onnx")
+    expected = model.predict(X.iloc[:200])
+    np.testing.assert_allclose(load_model(artifact).predict(X.iloc[:200]), expected, rtol=1e-9, atol=1e-9)
+    _check_close(_predict_in_fresh_process(onnx_file, X.iloc[:200], tmp_path), expected, y)
 
 
 def test_a_tuned_ensemble_of_fold_models_is_one_graph(tmp_path, make_data, new_rows):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from catboost import CatBoostRegressor, Pool
 
 from automl_pl.budget import check_fit_time, fit_deadline, fit_time_is_up
-from automl_pl.models._early_stopping import split_off_stopping_rows
+from automl_pl.models._early_stopping import split_off_stopping_rows, stops_early
 
 
 class _StopWhenTimeIsUp:
@@ -19,12 +19,13 @@ class _StopWhenTimeIsUp:
 class StoppableCatBoostRegressor(CatBoostRegressor):
     """:class:`catboost.CatBoostRegressor` that raises :class:`~automl_pl.budget.OutOfTime` at the study's deadline.
 
-    With ``early_stopping_rounds`` and no ``eval_set``, the fit holds out rows of its own to stop on
-    (see :mod:`automl_pl.models._early_stopping`); CatBoost keeps the model of its best iteration.
+    With ``early_stopping_rounds`` and no ``eval_set``, a fit of enough rows holds out rows of its own
+    to stop on (see :mod:`automl_pl.models._early_stopping`); CatBoost keeps the model of its best
+    iteration. Without an ``eval_set`` CatBoost does not stop early.
     """
 
     def fit(self, X, y=None, sample_weight=None, **kwargs):  # sample_weight named: pipelines look for it
-        if self.get_param("early_stopping_rounds") and kwargs.get("eval_set") is None:
+        if stops_early(self.get_param("early_stopping_rounds"), len(y)) and kwargs.get("eval_set") is None:
             (X, y, sample_weight), (X_stop, y_stop, w_stop) = split_off_stopping_rows(
                 X, y, sample_weight, random_state=self.get_param("random_seed"))
             kwargs["eval_set"] = Pool(X_stop, y_stop, weight=w_stop, cat_features=self.get_param("cat_features"))

@@ -1,26 +1,48 @@
-"""Early stopping on rows of the fit's own, for the boosters' estimators.
+"""Early stopping on rows of the fit's own, for the boosters' estimators, with the tuned tree count as the cap.
 
 XGBoost's, LightGBM's and CatBoost's estimators here (``Stoppable*``) stop early when their
-library's early-stopping rounds are set and no ``eval_set`` is given: each fit then holds out
-:data:`STOPPING_SHARE` of the rows it is given (inside a cross-validation fold: its training part,
-never its validation rows, so the fold's score stays honest), stops once that many rounds in a row
-did not lower the error on them, and keeps its best iteration. Histogram gradient boosting does the
-same with its own ``early_stopping``. Each reports the trees it predicts with as ``n_trees_``.
+library's early-stopping rounds are set and no ``eval_set`` is given: each fit of at least
+:data:`MIN_ROWS` rows then holds out :data:`STOPPING_SHARE` of them (inside a cross-validation fold:
+its training part, never its validation rows, so the fold's score stays honest), stops once that
+many rounds in a row did not lower the error on them, and keeps its best iteration. Histogram
+gradient boosting does the same with its own ``early_stopping``. Each reports the trees it predicts
+with as ``n_trees_``; a trial records them per fold (``n_trees``).
 
-The families do not turn it on: their tree count stays a tuned parameter. Tried on 2026-11-30 as
-"a 4,000-tree cap, stopped after 50 rounds, on 1,000 or more training rows per fold", the A/B at
-T = 60 s (benchmarks/RESULTS.md, issue 20) made the studies worse, most on Ames (+6% holdout RMSE):
-at low learning rates the capped fits ran far longer than the tuned counts did, so 13 of 20 trials
-were cut for time where 1 was before, and CatBoost never completed.
+The families turn it on with the *tuned* tree count as the cap and :func:`patience` rounds, so a
+fit stops where more trees stop helping and never runs longer than the trial it belongs to was
+foreseen to: the study's time estimates stay upper bounds. A fixed large cap was tried first
+(2026-11-30: 4,000 trees, 50 rounds): at low learning rates it ran far longer than the tuned
+counts, 13 of 20 trials on Ames were cut for time where 1 had been, and the studies got worse
+(benchmarks/RESULTS.md, issue 20, first A/B).
+
+On fewer than :data:`MIN_ROWS` rows a fit does not stop early: a tenth of a few hundred rows is
+too few to tell when to stop, and too many to give up for it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.utils import _safe_indexing
 
 STOPPING_SHARE = 0.1
 """The share of a fit's rows held out to decide when it stops."""
+MIN_ROWS = 1000
+"""Fits of fewer rows do not stop early, whatever their settings say."""
+PATIENCE_SHARE, MIN_PATIENCE, MAX_PATIENCE = 0.1, 10, 100
+"""A fit of up to ``cap`` trees stops after a tenth of ``cap`` rounds without a better error, 10 to 100."""
+
+
+def patience(cap: int) -> int:
+    """Rounds without a lower error on the stopping rows before a fit of up to ``cap`` trees stops."""
+    return int(min(MAX_PATIENCE, max(MIN_PATIENCE, round(PATIENCE_SHARE * cap))))
+
+
+def stops_early(rounds, n_rows: int) -> bool:
+    """Whether a fit of ``n_rows`` rows with early-stopping ``rounds`` (``None`` or 0: off) stops early."""
+    return bool(rounds) and rounds > 0 and n_rows >= MIN_ROWS
 
 
 def split_off_stopping_rows(X, y, sample_weight, *, random_state) -> tuple[tuple, tuple]:
@@ -34,3 +56,14 @@ def split_off_stopping_rows(X, y, sample_weight, *, random_state) -> tuple[tuple
         weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
         parts.append((_safe_indexing(X, rows), np.asarray(y)[rows], weight))
     return parts[0], parts[1]
+
+
+@contextmanager
+def parameters_set(estimator, **params) -> Iterator[None]:
+    """Within the block ``estimator`` has ``params``; after it, the values it had before."""
+    before = {name: estimator.get_params()[name] for name in params}
+    estimator.set_params(**params)
+    try:
+        yield
+    finally:
+        estimator.set_params(**before)

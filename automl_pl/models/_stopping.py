@@ -22,6 +22,7 @@ from sklearn.ensemble import (
 )
 
 from automl_pl.budget import OutOfTime, check_fit_time, fit_deadline, fit_time_is_up
+from automl_pl.models._early_stopping import parameters_set, stops_early
 
 CHUNKS = 16
 """Warm-started steps of a forest or a histogram gradient boosting fit made under a deadline."""
@@ -79,9 +80,16 @@ class StoppableExtraTreesRegressor(ExtraTreesRegressor):
 
 
 class StoppableHistGradientBoostingRegressor(HistGradientBoostingRegressor):
-    """:class:`~sklearn.ensemble.HistGradientBoostingRegressor` that stops at the study's deadline."""
+    """:class:`~sklearn.ensemble.HistGradientBoostingRegressor` that stops at the study's deadline.
+
+    With ``early_stopping=True`` it stops early only on enough rows (see
+    :mod:`automl_pl.models._early_stopping`); on fewer it grows every iteration.
+    """
 
     def fit(self, X, y, sample_weight=None):
+        if self.early_stopping is True and not stops_early(self.n_iter_no_change, len(y)):
+            with parameters_set(self, early_stopping=False):  # too few rows to stop on: the whole cap
+                return self.fit(X, y, sample_weight=sample_weight)
         if fit_deadline() is None:
             return super().fit(X, y, sample_weight=sample_weight)
         return _fit_in_chunks(self, "max_iter", super().fit, X, y, sample_weight)

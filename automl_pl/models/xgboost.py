@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from automl_pl.models._base import ModelFamily, max_trees
+from automl_pl.models._early_stopping import patience
 
 if TYPE_CHECKING:
     import optuna
@@ -29,8 +30,10 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
     from automl_pl.models._xgboost_estimator import StoppableXGBRegressor, StopWhenTimeIsUp
 
+    own = FAMILY.own_params(params)
     return StoppableXGBRegressor(
-        **FAMILY.own_params(params),
+        **own,
+        early_stopping_rounds=patience(own["n_estimators"]),  # the tuned count is the cap
         tree_method="hist",
         enable_categorical=True,
         random_state=random_state,
