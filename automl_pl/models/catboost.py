@@ -30,7 +30,7 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     own = FAMILY.own_params(params)
     return StoppableCatBoostRegressor(
         **own,
-        early_stopping_rounds=patience(own["iterations"]),  # the tuned count is the cap
+        early_stopping_rounds=patience(own.get("iterations", 1000)),  # cap: the tuned count, else CatBoost's
         cat_features=tuple(schema.categorical) or None,  # a tuple: CatBoost copies lists, which breaks clone()
         random_seed=random_state,
         thread_count=n_jobs,

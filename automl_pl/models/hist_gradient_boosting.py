@@ -39,7 +39,7 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
         **own,
         categorical_features=mask if any(mask) else None,
         early_stopping=True,  # on enough rows (see automl_pl.models._early_stopping); the tuned count is the cap
-        n_iter_no_change=patience(own["max_iter"]),
+        n_iter_no_change=patience(own.get("max_iter", 100)),  # cap: the tuned count, else scikit-learn's
         validation_fraction=STOPPING_SHARE,
         random_state=random_state,
     )

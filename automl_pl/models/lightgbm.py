@@ -38,7 +38,7 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     own = FAMILY.own_params(params)
     return StoppableLGBMRegressor(
         **own,
-        early_stopping_round=patience(own["n_estimators"]),  # the tuned count is the cap
+        early_stopping_round=patience(own.get("n_estimators", 100)),  # cap: the tuned count, else LightGBM's
         subsample_freq=1,  # row subsampling only takes effect with a bagging frequency
         random_state=random_state,
         n_jobs=n_jobs,

@@ -33,7 +33,7 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     own = FAMILY.own_params(params)
     return StoppableXGBRegressor(
         **own,
-        early_stopping_rounds=patience(own["n_estimators"]),  # the tuned count is the cap
+        early_stopping_rounds=patience(own.get("n_estimators", 100)),  # cap: the tuned count, else XGBoost's
         tree_method="hist",
         enable_categorical=True,
         random_state=random_state,
