@@ -1,5 +1,6 @@
-"""The boosters stop early on rows of their own fit, with the tuned tree count as the cap, keep their best
-iteration, and export that model; on few rows they grow every tree (see ``automl_pl/models/_early_stopping.py``).
+"""The boosters, when told to, stop early on rows of their own fit, keep their best iteration, and export that
+model; on few rows they grow every tree. The study's models do not stop early (see
+``automl_pl/models/_early_stopping.py``).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ SIZE_PARAMS = ("n_estimators", "iterations", "max_iter")
 
 
 @pytest.mark.parametrize("name", list(STOPPING))
-def test_a_family_stops_early_on_enough_rows_with_its_tuned_count_as_the_cap(name, make_data):
+def test_the_study_grows_every_tuned_tree_and_a_booster_told_to_stop_needs_enough_rows(name, make_data):
     family = FAMILIES[name]
     if not family.is_available():
         pytest.skip(f"{family.requires} is not installed")
@@ -95,12 +96,17 @@ def test_a_family_stops_early_on_enough_rows_with_its_tuned_count_as_the_cap(nam
     params = {"model": name, **family.defaults, size: 600, f"{family.prefix}learning_rate": 0.3}
     X, y = make_data(MIN_ROWS + 400, seed=5)
 
-    def fitted(rows: int) -> int:
+    def fitted(rows: int, *, stopping: bool) -> int:
         model = build_model(family, params, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1)
+        if stopping:  # as the measured variant did: the tuned count as the cap, patience(cap) rounds
+            settings = {k: v for k, v in STOPPING[name].items() if k in ("early_stopping", "validation_fraction")}
+            rounds = next(k for k in STOPPING[name] if k.endswith(("_round", "_rounds", "no_change")))
+            final_estimator(model).set_params(**settings, **{rounds: patience(600)})
         return tree_count(model.fit(X.iloc[:rows], y.iloc[:rows]))
 
-    assert 0 < fitted(len(X)) < 600  # a fast rate overfits long before 600 trees: it stopped
-    assert fitted(MIN_ROWS - 1) == 600  # too few rows to give a tenth up for stopping: every tree
+    assert fitted(len(X), stopping=False) == 600  # the study's models: off by default (README, early stopping)
+    assert 0 < fitted(len(X), stopping=True) < 600  # a fast rate overfits long before 600 trees: it stopped
+    assert fitted(MIN_ROWS - 1, stopping=True) == 600  # too few rows to give a tenth up for stopping: every tree
 
 
 def test_patience_is_a_tenth_of_the_cap_within_bounds():

@@ -23,7 +23,7 @@ from automl_pl.artifact import export_ensemble  # noqa: E402
 from automl_pl.data import FeatureSchema  # noqa: E402
 from automl_pl.export import OnnxExportError, save_onnx_model  # noqa: E402
 from automl_pl.models import FAMILIES, build_model  # noqa: E402
-from automl_pl.models._base import starting_params, tree_count  # noqa: E402
+from automl_pl.models._base import final_estimator, starting_params, tree_count  # noqa: E402
 
 CONVERTIBLE = ["xgboost", "lightgbm", "gradient_boosting", "random_forest", "extra_trees", "ridge", "bayesian_ridge",
                "elastic_net", "knn"]
@@ -91,8 +91,10 @@ def test_a_booster_that_stopped_early_converts_with_the_trees_it_predicts_with(n
     X, y = make_data(1500, seed=11)
     family = FAMILIES[name]
     params = {**family.defaults, f"{family.prefix}n_estimators": 1000, f"{family.prefix}learning_rate": 0.3}
-    model = PseudoLabelRegressor(build_model(family, params, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1),
-                                 sample_rate=0.0).fit(X, y)
+    booster = build_model(family, params, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1)
+    final_estimator(booster).set_params(**{"lightgbm": {"early_stopping_round": 20},
+                                           "xgboost": {"early_stopping_rounds": 20}}[name])
+    model = PseudoLabelRegressor(booster, sample_rate=0.0).fit(X, y)
     assert tree_count(model) < 1000  # it stopped early, with trees after its best iteration behind it
     artifact = export_ensemble([(model, family.artifact_format, 1.0, {"family": name, "params": params})],
                                tmp_path / "model", metadata={"family": name, "target": "target", "ignored_columns": []})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from automl_pl.models._base import ModelFamily, max_trees
-from automl_pl.models._early_stopping import patience
 
 if TYPE_CHECKING:
     import optuna
@@ -27,10 +26,8 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
     from automl_pl.models._catboost_estimator import StoppableCatBoostRegressor
 
-    own = FAMILY.own_params(params)
     return StoppableCatBoostRegressor(
-        **own,
-        early_stopping_rounds=patience(own.get("iterations", 1000)),  # cap: the tuned count, else CatBoost's
+        **FAMILY.own_params(params),
         cat_features=tuple(schema.categorical) or None,  # a tuple: CatBoost copies lists, which breaks clone()
         random_seed=random_state,
         thread_count=n_jobs,

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from sklearn.pipeline import Pipeline
 
 from automl_pl.models._base import ModelFamily, max_min_leaf, max_trees
-from automl_pl.models._early_stopping import STOPPING_SHARE, patience
 from automl_pl.models._encoding import ordinal
 from automl_pl.models._stopping import StoppableHistGradientBoostingRegressor
 
@@ -34,13 +33,10 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
     # The ordinal encoder puts categoricals first, so the mask lists them first.
     native = [len(c.categories) <= MAX_NATIVE_CATEGORIES for c in schema.columns if c.kind == "categorical"]
     mask = native + [False] * len(schema.numeric)
-    own = FAMILY.own_params(params)
     model = StoppableHistGradientBoostingRegressor(
-        **own,
+        **FAMILY.own_params(params),
         categorical_features=mask if any(mask) else None,
-        early_stopping=True,  # on enough rows (see automl_pl.models._early_stopping); the tuned count is the cap
-        n_iter_no_change=patience(own.get("max_iter", 100)),  # cap: the tuned count, else scikit-learn's
-        validation_fraction=STOPPING_SHARE,
+        early_stopping=False,
         random_state=random_state,
     )
     return Pipeline([("encode", ordinal(schema, impute=False)), ("model", model)])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from automl_pl.models._base import ModelFamily, max_min_leaf, max_trees
-from automl_pl.models._early_stopping import patience
 
 if TYPE_CHECKING:
     import optuna
@@ -35,10 +34,8 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
     from automl_pl.models._lightgbm_estimator import StoppableLGBMRegressor
 
-    own = FAMILY.own_params(params)
     return StoppableLGBMRegressor(
-        **own,
-        early_stopping_round=patience(own.get("n_estimators", 100)),  # cap: the tuned count, else LightGBM's
+        **FAMILY.own_params(params),
         subsample_freq=1,  # row subsampling only takes effect with a bagging frequency
         random_state=random_state,
         n_jobs=n_jobs,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from automl_pl.models._base import ModelFamily, max_trees
-from automl_pl.models._early_stopping import patience
 
 if TYPE_CHECKING:
     import optuna
@@ -30,10 +29,8 @@ def suggest(trial: optuna.trial.BaseTrial, n_rows: int) -> dict[str, Any]:
 def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | None, n_jobs: int):
     from automl_pl.models._xgboost_estimator import StoppableXGBRegressor, StopWhenTimeIsUp
 
-    own = FAMILY.own_params(params)
     return StoppableXGBRegressor(
-        **own,
-        early_stopping_rounds=patience(own.get("n_estimators", 100)),  # cap: the tuned count, else XGBoost's
+        **FAMILY.own_params(params),
         tree_method="hist",
         enable_categorical=True,
         random_state=random_state,
