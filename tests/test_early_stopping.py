@@ -15,11 +15,8 @@ from automl_pl.data import FeatureSchema
 from automl_pl.models import FAMILIES, build_model
 from automl_pl.models._base import final_estimator, tree_count
 from automl_pl.models._early_stopping import (
-    MAX_PATIENCE,
-    MIN_PATIENCE,
     MIN_ROWS,
     STOPPING_SHARE,
-    patience,
     split_off_stopping_rows,
 )
 
@@ -98,16 +95,11 @@ def test_the_study_grows_every_tuned_tree_and_a_booster_told_to_stop_needs_enoug
 
     def fitted(rows: int, *, stopping: bool) -> int:
         model = build_model(family, params, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1)
-        if stopping:  # as the measured variant did: the tuned count as the cap, patience(cap) rounds
-            settings = {k: v for k, v in STOPPING[name].items() if k in ("early_stopping", "validation_fraction")}
-            rounds = next(k for k in STOPPING[name] if k.endswith(("_round", "_rounds", "no_change")))
-            final_estimator(model).set_params(**settings, **{rounds: patience(600)})
+        if stopping:  # the estimator's own settings, with the tuned count as the cap
+            cap = size.removeprefix(family.prefix)
+            final_estimator(model).set_params(**{k: v for k, v in STOPPING[name].items() if k != cap})
         return tree_count(model.fit(X.iloc[:rows], y.iloc[:rows]))
 
     assert fitted(len(X), stopping=False) == 600  # the study's models: off by default (README, early stopping)
     assert 0 < fitted(len(X), stopping=True) < 600  # a fast rate overfits long before 600 trees: it stopped
     assert fitted(MIN_ROWS - 1, stopping=True) == 600  # too few rows to give a tenth up for stopping: every tree
-
-
-def test_patience_is_a_tenth_of_the_cap_within_bounds():
-    assert patience(50) == MIN_PATIENCE and patience(300) == 30 and patience(5000) == MAX_PATIENCE

@@ -12,7 +12,7 @@ Nothing in the study turns it on: each fold model grows the tree count its trial
 variants were measured at T = 60 s against that (benchmarks/RESULTS.md, issue 20): a fixed large cap
 (4,000 trees, 50 rounds) ran far longer than the tuned counts at low learning rates, so most trials
 were cut for time (Ames: 13 of 20 where 1 had been) and the studies got worse; the tuned count as
-the cap with :func:`patience` rounds kept the time right but gave up a tenth of each fit's rows,
+the cap and a tenth of it in rounds (10 to 100) kept the time right but gave up a tenth of each fit's rows,
 and twice cost Gapminder (1,278 labelled rows) 4-5 % and diamonds at 10 % 1.2 %, for no gain
 elsewhere beyond the cases' noise. Set the library's settings on the final estimator to use it.
 
@@ -32,13 +32,6 @@ STOPPING_SHARE = 0.1
 """The share of a fit's rows held out to decide when it stops."""
 MIN_ROWS = 1000
 """Fits of fewer rows do not stop early, whatever their settings say."""
-PATIENCE_SHARE, MIN_PATIENCE, MAX_PATIENCE = 0.1, 10, 100
-"""A fit of up to ``cap`` trees stops after a tenth of ``cap`` rounds without a better error, 10 to 100."""
-
-
-def patience(cap: int) -> int:
-    """Rounds without a lower error on the stopping rows before a fit of up to ``cap`` trees stops."""
-    return int(min(MAX_PATIENCE, max(MIN_PATIENCE, round(PATIENCE_SHARE * cap))))
 
 
 def stops_early(rounds, n_rows: int) -> bool:
