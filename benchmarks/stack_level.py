@@ -95,7 +95,7 @@ def second_level(kind: str, train: pd.DataFrame, y: np.ndarray, columns: list[st
         from catboost import CatBoostRegressor
 
         def prepare(frame: pd.DataFrame) -> pd.DataFrame:
-            return frame.assign(**{c: frame[c].astype(str) for c in categorical})
+            return frame.assign(**{c: frame[c].astype("string").fillna("__missing__").astype(str) for c in categorical})
 
         model = CatBoostRegressor(iterations=500, learning_rate=0.05, depth=6, verbose=0, thread_count=2,
                                   random_seed=0, cat_features=categorical)
