@@ -21,6 +21,8 @@ from automl_pl.models._early_stopping import (
 )
 
 CAP = 2000
+SIZE_PARAMS = ("n_estimators", "iterations", "max_iter")
+"""How each family's tree count is named (its tuned parameter ends with one of these)."""
 STOPPING = {  # per family: the estimator's own early-stopping settings, with a tree cap of CAP
     "lightgbm": {"n_estimators": CAP, "early_stopping_round": 20, "learning_rate": 0.3},
     "xgboost": {"n_estimators": CAP, "early_stopping_rounds": 20, "learning_rate": 0.3},
@@ -74,14 +76,9 @@ def test_a_family_model_reports_its_trees(name, X, y):
         pytest.skip(f"{family.requires} is not installed")
     trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
     family.suggest(trial, len(X))
-    params = {k: (min(v, 20) if k.endswith(("n_estimators", "iterations", "max_iter")) else v)
-              for k, v in trial.params.items()}
+    params = {k: (min(v, 20) if k.endswith(SIZE_PARAMS) else v) for k, v in trial.params.items()}
     model = build_model(family, {"model": name, **params}, schema=FeatureSchema.infer(X), random_state=0, n_jobs=1)
-    assert tree_count(model.fit(X, y)) == next(v for k, v in params.items()
-                                                if k.endswith(("n_estimators", "iterations", "max_iter")))
-
-
-SIZE_PARAMS = ("n_estimators", "iterations", "max_iter")
+    assert tree_count(model.fit(X, y)) == next(v for k, v in params.items() if k.endswith(SIZE_PARAMS))
 
 
 @pytest.mark.parametrize("name", list(STOPPING))
