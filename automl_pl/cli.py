@@ -318,16 +318,25 @@ def _fixed_params(spec: StudySpec, pairs: Sequence[str] | None) -> dict[str, Any
     """The spec's fixed_params updated by ``--fixed-param NAME=VALUE`` flags (VALUE read as JSON if it parses)."""
     if not pairs:
         return None
-    fixed = dict(spec.fixed_params or {})
+    return {**(spec.fixed_params or {}), **assignments(pairs, flag="--fixed-param", example="sample_rate=0.0")}
+
+
+def assignments(pairs: Sequence[str], *, flag: str, example: str) -> dict[str, Any]:
+    """``NAME=VALUE`` command-line items as ``{NAME: VALUE}``, each VALUE read as JSON if it parses, else kept as text.
+
+    Raises:
+        ValueError: an item has no ``=`` or no name; the message shows ``flag`` used as in ``example``.
+    """
+    values: dict[str, Any] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep or not name:
-            raise ValueError(f"--fixed-param takes NAME=VALUE, e.g. sample_rate=0.0; got {pair!r}")
+            raise ValueError(f"{flag} takes NAME=VALUE, e.g. {example}; got {pair!r}")
         try:
-            fixed[name] = json.loads(text)
+            values[name] = json.loads(text)
         except json.JSONDecodeError:
-            fixed[name] = text
-    return fixed
+            values[name] = text
+    return values
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:

@@ -348,16 +348,13 @@ def main() -> int:
 
 def automl_pl_options(args: argparse.Namespace) -> dict:
     """automl_pl's extra ``tune()`` settings from ``--teacher-round`` and ``--tune KEY=VALUE`` (values as JSON)."""
-    options = {"teacher_round": True} if args.teacher_round else {}
-    for item in args.tune:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--tune takes KEY=VALUE, e.g. cv=8; got {item!r}")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
+    from automl_pl.cli import assignments
+
+    try:
+        return {**({"teacher_round": True} if args.teacher_round else {}),
+                **assignments(args.tune, flag="--tune", example="cv=8")}
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _peer_runs(args: argparse.Namespace, budget: float, regime: str) -> bool:
