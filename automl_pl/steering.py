@@ -212,15 +212,19 @@ class RefineTheBest:
     cheap configurations the portfolio starts with; asking directly costs one trial per new best. A
     refined trial that becomes the best is refined again, while the family's bounds for the study's
     rows allow twice the trees (:func:`~automl_pl.models._base.refined_params`) and twice the trial's
-    seconds fit in ``REFINE_SHARE`` of the trials' time left. The pseudo-label settings stay as they
-    were; the queued trial records its parent's number as ``refined_from``.
+    seconds fit in ``REFINE_SHARE`` of the trials' time left, and the study will run another trial
+    (fewer than ``n_trials`` finished: none is left queued behind). The pseudo-label settings stay as
+    they were; the queued trial records its parent's number as ``refined_from``.
     """
 
-    def __init__(self, objective: PseudoLabelObjective) -> None:
+    def __init__(self, objective: PseudoLabelObjective, *, n_trials: int | None) -> None:
         self.objective = objective
+        self.n_trials = n_trials
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if trial.state != TrialState.COMPLETE or study.best_trial.number != trial.number:
+            return
+        if self.n_trials is not None and count_finished(study) >= self.n_trials:
             return
         family = self.objective.families.get(trial.params.get("model"))
         fixed = self.objective.fixed_params

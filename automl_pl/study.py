@@ -212,7 +212,7 @@ def tune(
         keep_fold_models=bagging and refit and not worker,  # only this call's own final model uses them
     )
     teach = teacher_round and bagging and data.X_unlabeled is not None  # students need fold models and a pool
-    callbacks = [PseudoLabelTheBest(objective), RefineTheBest(objective)]
+    callbacks = [PseudoLabelTheBest(objective), RefineTheBest(objective, n_trials=n_trials)]
     if budget.limited and refit and not worker:
         callbacks.append(KeepTimeForTheRefit(objective, refits=ENSEMBLE_REFITS if ensemble else 1.0))
         if teach:
