@@ -3,18 +3,15 @@
 * a new study starts with the starting portfolio's configurations (see :mod:`automl_pl.portfolio`),
   the first without and then with pseudo-labels;
 * each supervised trial that becomes the best is tried again with pseudo-labels;
-* each booster's trial that becomes the best is tried again with half the learning rate and twice
-  the trees, while its family's bounds and the time allow;
 * with a time budget, time is kept for the best trial's fold models to be refitted,
   when they were not kept from its cross-validation (see :mod:`automl_pl.fold_models`);
 
-The first is done once when the study is created; the others are Optuna study callbacks.
+The first is done once when the study is created; the next two are Optuna study callbacks.
 What happens after the trials (ensemble, stack, refit) is :mod:`automl_pl.final_model`'s.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,11 +20,10 @@ from optuna.trial import TrialState
 
 from automl_pl.final_model import REFIT_MARGIN, refit_seconds
 from automl_pl.models import ModelFamily
-from automl_pl.models._base import refined_params, starting_params
+from automl_pl.models._base import starting_params
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, PseudoLabelObjective
 from automl_pl.optimize import count_finished
 from automl_pl.teacher import pseudo_rows, student_seconds
-from automl_pl.trial_attrs import REFINED_FROM
 
 TUTORIAL_SAMPLE_RATE = 0.3
 ENSEMBLE_REFITS = 1.5
@@ -38,9 +34,6 @@ STARTING_FAMILIES = ("lightgbm", "hist_gradient_boosting", "xgboost", "ridge")
 SECOND_FAMILIES = ("catboost",)
 """Whose defaults a new study tries next, without pseudo-labels, when it may choose them: a
 different kind of booster, often the best on categorical data, and too slow at random settings."""
-REFINE_SHARE = 0.5
-"""A best booster is refined only while twice its trial's seconds fit in this share of the trials' time left:
-the rest stays for other draws (see :class:`RefineTheBest`)."""
 TEACHER_SHARE = 0.25
 """Time is kept for the teacher round only while one student refit of the best trial fits in this share of the
 timeout (see :class:`KeepTimeForTheTeacher`); trials are worth more than students."""
@@ -201,39 +194,3 @@ class PseudoLabelTheBest:
         if study.best_trial.number == trial.number:
             high, _ = self.objective.sample_rate_range()
             _enqueue_pseudo_variant(study, self.objective, trial.params, sample_rate=high / 2)
-
-
-class RefineTheBest:
-    """Study callback: when a booster's trial becomes the best, queue it with half the learning rate and twice the trees.
-
-    Shrinkage: the same booster with a smaller step and proportionally more trees fits as well or a
-    little better almost everywhere, at about twice the cost (README "Refining the best booster").
-    TPE draws the rate and the tree count independently, and with a short budget it stays near the
-    cheap configurations the portfolio starts with; asking directly costs one trial per new best. A
-    refined trial that becomes the best is refined again, while the family's bounds for the study's
-    rows allow twice the trees (:func:`~automl_pl.models._base.refined_params`) and twice the trial's
-    seconds fit in ``REFINE_SHARE`` of the trials' time left, and the study will run another trial
-    (fewer than ``n_trials`` finished: none is left queued behind). The pseudo-label settings stay as
-    they were; the queued trial records its parent's number as ``refined_from``.
-    """
-
-    def __init__(self, objective: PseudoLabelObjective, *, n_trials: int | None) -> None:
-        self.objective = objective
-        self.n_trials = n_trials
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if trial.state != TrialState.COMPLETE or study.best_trial.number != trial.number:
-            return
-        if self.n_trials is not None and count_finished(study) >= self.n_trials:
-            return
-        family = self.objective.families.get(trial.params.get("model"))
-        fixed = self.objective.fixed_params
-        if family is None or family.shrinkage is None or any(name in fixed for name in family.shrinkage):
-            return
-        refined = refined_params(family, trial.params, len(self.objective.folds[0][0]))
-        budget = self.objective.budget
-        seconds = 2 * trial.duration.total_seconds() if trial.duration is not None else math.inf
-        if refined is None or (budget.limited and seconds > REFINE_SHARE * budget.trials_left()):
-            return
-        study.enqueue_trial({k: v for k, v in refined.items() if k not in fixed},
-                            user_attrs={REFINED_FROM: trial.number}, skip_if_exists=True)

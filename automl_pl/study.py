@@ -36,7 +36,6 @@ from automl_pl.steering import (
     KeepTimeForTheRefit,
     KeepTimeForTheTeacher,
     PseudoLabelTheBest,
-    RefineTheBest,
     RunTheRest,
     enqueue_starting_trials,
 )
@@ -212,7 +211,7 @@ def tune(
         keep_fold_models=bagging and refit and not worker,  # only this call's own final model uses them
     )
     teach = teacher_round and bagging and data.X_unlabeled is not None  # students need fold models and a pool
-    callbacks = [PseudoLabelTheBest(objective), RefineTheBest(objective, n_trials=n_trials)]
+    callbacks = [PseudoLabelTheBest(objective)]
     if budget.limited and refit and not worker:
         callbacks.append(KeepTimeForTheRefit(objective, refits=ENSEMBLE_REFITS if ensemble else 1.0))
         if teach:

@@ -32,9 +32,6 @@ DUPLICATE_OF = "duplicate_of"
 FIRST_FOLD_SKETCH = "first_fold_sketch"
 """A sketch of the first fold's teacher predictions, by which later draws find the same model
 (see :func:`automl_pl.duplicates.prediction_sketch`)."""
-REFINED_FROM = "refined_from"
-"""The best trial whose booster this one refines: half its learning rate, twice its trees
-(see :class:`automl_pl.steering.RefineTheBest`)."""
 WORKER = "worker"
 """``host:pid`` of the process that ran the trial."""
 SURPLUS = "surplus"

@@ -3,7 +3,6 @@
     python benchmarks/portfolio.py scores [--datasets ...] [--rows 3000] [--search-seconds 40]
     python benchmarks/portfolio.py choose [--exclude DATASET] [--size 8] [--out automl_pl/portfolio.json]
     python benchmarks/portfolio.py lodo [--size 8]
-    python benchmarks/portfolio.py shrinkage [--datasets ...]
 
 How, as AutoGluon's and FLAML's zero-shot portfolios are built (configurations that do well
 *across* datasets, found offline), at the scale of this repository:
@@ -27,10 +26,6 @@ How, as AutoGluon's and FLAML's zero-shot portfolios are built (configurations t
    defaults that a study without a portfolio starts with. This is the honest estimate of what the
    portfolio does on data it has never seen; ``benchmarks/peers.py`` likewise runs each case with
    the portfolio chosen without its dataset (``--portfolio lodo``).
-4. ``shrinkage``: on every dataset, its best candidates of the ``SHRINKAGE_FAMILIES`` best booster
-   families scored again with half the learning rate and twice the trees (what a study's
-   ``RefineTheBest`` queues, :func:`automl_pl.models._base.refined_params`): does refining a good
-   booster pay, on data of every kind here, and at what cost in seconds?
 """
 
 from __future__ import annotations
@@ -140,47 +135,6 @@ def build_scores(datasets: list[str], *, rows: int, seconds: float, timeout: flo
     return pd.DataFrame(rows)
 
 
-SHRINKAGE_FAMILIES = 2
-"""``shrinkage`` refines the best candidate of each of this many best booster families per dataset."""
-
-
-def shrinkage(scores: pd.DataFrame, datasets: list[str], *, rows: int, timeout: float,
-              bigmart_dir: Path) -> pd.DataFrame:
-    """Per dataset and booster: CV RMSE and seconds of its best candidate, and of the same refined."""
-    from bench_datasets import sample
-
-    from automl_pl.models import FAMILIES
-    from automl_pl.models._base import refined_params
-
-    out = []
-    for dataset in datasets:
-        if (data := sample(dataset, rows, bigmart_dir)) is None:
-            continue
-        X, y = data
-        fold_rows = len(X) * 4 // 5
-        done: set[str] = set()
-        for _, row in scores[scores["dataset"] == dataset].sort_values("rmse").iterrows():
-            configuration = json.loads(row["configuration"])
-            family = FAMILIES[configuration["model"]]
-            if family.shrinkage is None or family.name in done:
-                continue
-            refined = refined_params(family, {**family.defaults, **configuration} if family.defaults else configuration,
-                                     fold_rows)
-            if refined is None:  # at its family's bounds for these rows: a study would not refine it either
-                continue
-            done.add(family.name)
-            rmse, seconds = score(X, y, configuration, timeout=timeout)
-            refined_rmse, refined_seconds = score(X, y, refined, timeout=timeout)
-            out.append({"dataset": dataset, "model": family.name, "rmse": rmse, "seconds": seconds,
-                        "refined_rmse": refined_rmse, "refined_seconds": refined_seconds,
-                        "ratio": refined_rmse / rmse, "cost": refined_seconds / seconds})
-            print(f"{dataset:10s} {family.name:22s} RMSE {rmse:.5g} -> {refined_rmse:.5g} ({out[-1]['ratio']:.4f}), "
-                  f"{seconds:.1f}s -> {refined_seconds:.1f}s", flush=True)
-            if len(done) == SHRINKAGE_FAMILIES:
-                break
-    return pd.DataFrame(out)
-
-
 def _matrices(scores: pd.DataFrame, exclude: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """(error ratio, cost, source) per candidate configuration (rows) and dataset (columns), ``exclude`` left out."""
     kept = scores[(scores["dataset"] != exclude) & (scores["source"] != exclude)]
@@ -240,7 +194,7 @@ def main() -> int:
     from bench_datasets import DATASETS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["scores", "choose", "lodo", "shrinkage"])
+    parser.add_argument("command", choices=["scores", "choose", "lodo"])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--rows", type=int, default=3000)
     parser.add_argument("--search-seconds", type=float, default=40.0)
@@ -257,13 +211,6 @@ def main() -> int:
                      bigmart_dir=args.bigmart_dir, out=args.scores)
         return 0
     scores = pd.read_csv(args.scores)
-    if args.command == "shrinkage":
-        table = shrinkage(scores, args.datasets, rows=args.rows, timeout=2 * args.timeout, bigmart_dir=args.bigmart_dir)
-        geo = lambda s: float(np.exp(np.log(s).mean()))  # noqa: E731
-        print(f"\nrefined / as scored, CV RMSE: geometric mean {geo(table['ratio']):.4f} over {len(table)}, "
-              f"worst {table['ratio'].max():.4f}, best {table['ratio'].min():.4f}; seconds: geometric mean "
-              f"{geo(table['cost']):.2f} times")
-        return 0
     if args.command == "choose":
         from automl_pl.portfolio import Portfolio
 

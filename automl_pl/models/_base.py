@@ -40,8 +40,6 @@ class ModelFamily:
         stops_on_time: whether its fit stops when the study's time runs out (training
             callbacks or warm-started steps; see :mod:`automl_pl.budget`). A fit that cannot
             is started only when its foreseen time fits in what is left.
-        shrinkage: a booster's ``(learning rate, tree count)`` parameter names: half the rate with
-            twice the trees is the same model refined (see :func:`refined_params`).
     """
 
     name: str
@@ -55,7 +53,6 @@ class ModelFamily:
     defaults: Mapping[str, Any] | None = None
     work: Callable[[Mapping[str, Any]], float] | None = None
     stops_on_time: bool = False
-    shrinkage: tuple[str, str] | None = None
 
     def is_available(self) -> bool:
         """Whether the library the family needs can be imported."""
@@ -83,28 +80,7 @@ def starting_params(family: ModelFamily, n_rows: int) -> dict[str, Any] | None:
     """
     if family.defaults is None:
         return None
-    return clipped_params(family, family.defaults, n_rows)
-
-
-def clipped_params(family: ModelFamily, params: Mapping[str, Any], n_rows: int) -> dict[str, Any]:
-    """The family's ``params`` (prefixed names) clipped into the bounds ``suggest`` asks for on ``n_rows`` rows."""
-    return family.suggest(_DefaultsTrial(params), n_rows)
-
-
-def refined_params(family: ModelFamily, params: Mapping[str, Any], n_rows: int) -> dict[str, Any] | None:
-    """A booster's ``params`` with half the learning rate and twice the trees, or ``None``.
-
-    ``None`` when the family has no ``shrinkage`` or its bounds on ``n_rows`` rows do not allow both
-    (the tree count at its cap, the rate at its floor).
-    """
-    if family.shrinkage is None:
-        return None
-    rate, count = family.shrinkage
-    wanted = {**params, rate: params[rate] / 2, count: int(params[count]) * 2}
-    clipped = clipped_params(family, wanted, n_rows)
-    if clipped[rate] != wanted[rate] or clipped[count] != wanted[count]:
-        return None
-    return {**params, rate: clipped[rate], count: clipped[count]}
+    return family.suggest(_DefaultsTrial(family.defaults), n_rows)
 
 
 class _DefaultsTrial:

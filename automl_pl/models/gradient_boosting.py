@@ -35,4 +35,4 @@ def build(params: dict[str, Any], *, schema: FeatureSchema, random_state: int | 
 
 FAMILY = ModelFamily(name="gradient_boosting", prefix=PREFIX, suggest=suggest, build=build, relative_cost=8.0,
                      work=lambda p: p["gb_n_estimators"] * 2 ** p["gb_max_depth"] * p["gb_subsample"],
-                     stops_on_time=True, shrinkage=("gb_learning_rate", "gb_n_estimators"))
+                     stops_on_time=True)

@@ -49,4 +49,4 @@ DEFAULTS = {  # scikit-learn's defaults
 
 FAMILY = ModelFamily(name="hist_gradient_boosting", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.2,
                      defaults=DEFAULTS, work=lambda p: p["hgb_max_iter"] * p["hgb_max_leaf_nodes"],
-                     stops_on_time=True, shrinkage=("hgb_learning_rate", "hgb_max_iter"))
+                     stops_on_time=True)
