@@ -96,9 +96,12 @@ def test_a_study_with_a_family_that_fits_slowly_ends_on_time_with_a_model(X, y, 
 
 def test_a_study_too_short_for_its_slow_family_still_returns_the_quickest_model(X, y, X_unlabeled, monkeypatch):
     monkeypatch.setitem(FAMILIES, "sleeping", _sleeping("sleeping", steps=100))
+    # One ridge configuration (its alpha fixed): every later ridge draw is a duplicate, so however fast the
+    # machine, one trial completes and the sleeping ones are stopped for time, which is what the warning is for.
     with pytest.warns(UserWarning, match="short"):
         result = automl_pl.tune(X, y, X_unlabeled=X_unlabeled, models=["sleeping", "ridge"], n_trials=None,
                                 timeout=4.0, storage=optuna.storages.InMemoryStorage(), show_progress_bar=False,
-                                fixed_params={"sample_rate": 0.0})
+                                fixed_params={"sample_rate": 0.0, "ridge_alpha": 1.0})
     assert result.best_params["model"] == "ridge"  # the quickest sound candidate ran first and was kept
+    assert sum(t.state.name == "COMPLETE" for t in result.study.trials) == 1
     _check_model(result, X)
