@@ -14,6 +14,7 @@ This module sits at the bottom of the package: it imports nothing from it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -62,7 +63,13 @@ class ColumnSchema:
         """The dtype of this column in a normalised frame."""
         if self.kind == "numeric":
             return np.dtype("float64")
-        return pd.CategoricalDtype(list(self.categories), ordered=False)
+        return _categorical_dtype(self.categories)
+
+
+@functools.lru_cache(maxsize=4096)
+def _categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    """A normalised categorical column's dtype, built once per categories: every transform compares with it."""
+    return pd.CategoricalDtype(list(categories), ordered=False)
 
 
 @dataclass(frozen=True)
@@ -133,11 +140,12 @@ class FeatureSchema:
         """
         check_frame(frame, what=what)
         check_same_columns(self.names, frame, what=what)
+        dtypes = _dtypes(frame)
         for column in self.columns:
-            if column.kind == "numeric" and not _is_numeric(frame[column.name]):
+            if column.kind == "numeric" and not _is_numeric_dtype(dtypes[column.name]):
                 raise TypeError(
                     f"{what} column {column.name!r} must be numeric, as in training, but has dtype "
-                    f"{frame[column.name].dtype}. Convert it with pandas.to_numeric or fix the input file."
+                    f"{dtypes[column.name]}. Convert it with pandas.to_numeric or fix the input file."
                 )
 
     def transform(self, frame: pd.DataFrame, *, what: str = "X") -> pd.DataFrame:
@@ -166,7 +174,7 @@ class FeatureSchema:
     def _is_normalised(self, frame: pd.DataFrame) -> bool:
         if list(frame.columns) != self.names:
             return False
-        return all(frame[c.name].dtype == c.dtype for c in self.columns)
+        return all(dtype == c.dtype for dtype, c in zip(frame.dtypes, self.columns))
 
 
 def check_frame(frame: object, *, what: str) -> None:
@@ -351,8 +359,16 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         return self.feature_names_in_.copy()
 
 
+def _dtypes(frame: pd.DataFrame) -> dict[str, Any]:
+    """Each column's dtype by name, read once: a frame's ``frame[name]`` builds a Series per call."""
+    return dict(zip(frame.columns, frame.dtypes))
+
+
 def _is_numeric(series: pd.Series) -> bool:
-    dtype = series.dtype
+    return _is_numeric_dtype(series.dtype)
+
+
+def _is_numeric_dtype(dtype: Any) -> bool:
     if isinstance(dtype, pd.CategoricalDtype):
         return False
     return pd.api.types.is_bool_dtype(dtype) or (
