@@ -22,7 +22,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sklearn.frozen import FrozenEstimator
 
 from automl_pl.ensemble import EnsembleRegressor, rmse, select_weights
-from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels, is_twin
+from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels, best_distinct
 from automl_pl.models import get_family
 from automl_pl.objective import make_estimator
 from automl_pl.pool_guard import MIN_CANDIDATES, straying
@@ -73,13 +73,8 @@ def record_ensemble(study: optuna.Study, out_of_fold: Mapping[int, np.ndarray], 
     even the best trial.
     """
     best = study.best_trial
-    candidates: list[FrozenTrial] = []
-    for trial in sorted((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                         if t.number in out_of_fold), key=lambda t: t.value):
-        if len(candidates) == ENSEMBLE_CANDIDATES:
-            break
-        if not any(is_twin(c.value, trial.value) for c in candidates):
-            candidates.append(trial)
+    candidates = best_distinct((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                                if t.number in out_of_fold), limit=ENSEMBLE_CANDIDATES)
     strayed = _straying_trials(candidates, out_of_fold, on_pool)
     candidates = [t for t in candidates if t.number not in strayed]
     anchor = candidates[0] if candidates else best  # the best trial, unless it strayed

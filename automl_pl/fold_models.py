@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 def times_held_out(folds: Sequence[tuple[np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
@@ -64,6 +66,17 @@ def model_nbytes(models: Any) -> int:
 def is_twin(value: float, other: float) -> bool:
     """Whether two trials' CV RMSEs are equal within :data:`TWIN_TOLERANCE`."""
     return abs(value - other) <= TWIN_TOLERANCE * max(abs(value), abs(other))
+
+
+def best_distinct(trials: Iterable[T], *, limit: int = KEPT_TRIALS) -> list[T]:
+    """The ``limit`` best of ``trials`` by ``value`` (lowest first), only the better of twins (see :func:`is_twin`)."""
+    chosen: list[T] = []
+    for trial in sorted(trials, key=lambda t: t.value):
+        if len(chosen) == limit:
+            break
+        if not any(is_twin(c.value, trial.value) for c in chosen):
+            chosen.append(trial)
+    return chosen
 
 
 class KeptFoldModels:

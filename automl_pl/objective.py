@@ -28,7 +28,8 @@ from automl_pl.duplicates import (
     same_model_twin,
     skip_if_seen,
 )
-from automl_pl.fold_models import KeptFoldModels, out_of_fold_mean, times_held_out
+from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels, best_distinct, out_of_fold_mean, times_held_out
+from automl_pl.mix_gain import EnsembleReference, gain_threshold, mix_gain
 from automl_pl.models import ModelFamily, build_model
 from automl_pl.models._base import starting_params, tree_count
 from automl_pl.pool_guard import pool_sample
@@ -40,6 +41,7 @@ from automl_pl.trial_attrs import (
     FAIL_REASON,
     FIT_SECONDS,
     FOLD_RMSE,
+    MIX_GAIN,
     N_PSEUDO_LABELED,
     N_TREES,
     PRUNED_BY,
@@ -209,6 +211,9 @@ class PseudoLabelObjective:
         """The target's standard deviation: the scale of :data:`~automl_pl.duplicates.SAME_MODEL_TOLERANCE`."""
         self.times_validated = times_held_out(folds, len(y))
         """How many folds hold each labelled row out: once per K-fold."""
+        self.ensemble = EnsembleReference(y)
+        """The current ensemble of the completed trials here, which a trial the pruner would stop may still
+        improve (see :mod:`automl_pl.mix_gain`)."""
         self.fold_models = KeptFoldModels() if keep_fold_models else None
         """The fitted fold models (of the chosen round) of this process's best completed trials, if kept."""
         n_train = len(folds[0][0])
@@ -311,7 +316,8 @@ class PseudoLabelObjective:
                 raise TrialModelError(reason) from exc
             by_round = [math.sqrt(np.mean(m)) for m in round_mse]
             trial.report(min(by_round[first:]), step)
-            if step + 1 < len(self.folds) and trial.should_prune():
+            if step + 1 < len(self.folds) and trial.should_prune() \
+                    and not self._adds_to_the_mix(trial, round_oof[_best_round(round_mse, first)], step):
                 self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
                 raise optuna.TrialPruned(f"pruned after fold {step}")
         value = self._record(trial, round_mse, n_pseudo, time.perf_counter() - started, first=first)
@@ -400,6 +406,27 @@ class PseudoLabelObjective:
             # Supervised, as foreseen; the sampler draws the family's own parameters.
             study.enqueue_trial({k: v for k, v in {"model": quick, "sample_rate": 0.0}.items()
                                  if k not in self.fixed_params})
+
+    def _adds_to_the_mix(self, trial: optuna.Trial, oof_sums: np.ndarray, step: int) -> bool:
+        """Whether mixing the trial's out-of-fold predictions so far into the current ensemble lowers its
+        MSE on the rows validated so far by :func:`~automl_pl.mix_gain.gain_threshold` (see
+        :mod:`automl_pl.mix_gain`); if so the gain is recorded as ``mix_gain``. ``oof_sums``: the sums of
+        the chosen round's out-of-fold predictions after folds ``0..step``."""
+        study = getattr(trial, "study", None)  # a FixedTrial has none
+        if study is None or not self.out_of_fold:
+            return False
+        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        candidates = best_distinct((t for t in complete if t.number in self.out_of_fold), limit=KEPT_TRIALS)
+        reference = self.ensemble.predictions(self.out_of_fold, [t.number for t in candidates])
+        if reference is None:
+            return False
+        validated = times_held_out(self.folds[:step + 1], len(self.y))
+        rows = np.flatnonzero(validated)
+        gain = mix_gain(reference[rows], oof_sums[rows] / validated[rows], self.y[rows])
+        if gain < gain_threshold(len(rows)):
+            return False
+        trial.set_user_attr(MIX_GAIN, round(gain, 6))
+        return True
 
     def _same_model_as(self, trial: optuna.Trial, teacher_pred: np.ndarray) -> optuna.trial.FrozenTrial | None:
         """The evaluated trial whose first fold gave the model ``trial``'s did, if any (:mod:`automl_pl.duplicates`)."""
