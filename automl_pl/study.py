@@ -163,6 +163,8 @@ def tune(
         pruner: the Optuna pruner that stops a trial after a fold whose running CV RMSE it finds
             poor. ``None``: :func:`default_pruner`. ``NopPruner()`` runs
             every trial's folds (the pruners of time, duplicates and the teacher gate still apply).
+            A trial the pruner would stop goes on while it would improve the ensemble (see
+            :mod:`automl_pl.mix_gain`).
         bagging: a trial's final model is the mean of its fold models, kept from its
             cross-validation (see :mod:`automl_pl.fold_models`): no refit, and steadier on
             few labels. ``False`` refits it once on all labelled rows instead, which can do

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from sklearn.frozen import FrozenEstimator
@@ -9,7 +11,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold
 
 from automl_pl.ensemble import EnsembleRegressor
-from automl_pl.fold_models import TWIN_TOLERANCE, KeptFoldModels, model_nbytes
+from automl_pl.fold_models import TWIN_TOLERANCE, KeptFoldModels, best_distinct, model_nbytes
 
 
 def test_model_nbytes_counts_the_arrays_a_model_holds():
@@ -35,6 +37,13 @@ def test_of_twin_trials_only_the_better_is_kept():
     assert kept.offer(3, 2.0 * (1 - TWIN_TOLERANCE / 2), ["d"])  # a hair better: it replaces trial 0
     assert [n for n in range(4) if n in kept] == [1, 3]
     assert kept.offer(4, 2.0 * (1 + 3 * TWIN_TOLERANCE), ["e"])  # beyond the tolerance: another model
+
+
+def test_the_best_distinct_trials_leave_out_the_worse_twin_and_stop_at_the_limit():
+    trials = [SimpleNamespace(number=n, value=v) for n, v in
+              enumerate([3.0, 1.0, 1.0 * (1 + TWIN_TOLERANCE / 2), 2.0, 5.0])]
+    assert [t.number for t in best_distinct(trials, limit=3)] == [1, 3, 0]
+    assert [t.number for t in best_distinct(trials, limit=10)] == [1, 3, 0, 4]
 
 
 def test_the_memory_cap_drops_the_worst_trials_until_it_holds():
