@@ -165,6 +165,10 @@ class PseudoLabelObjective:
     pruned before its students and later folds (see :mod:`automl_pl.duplicates`).
     With ``keep_fold_models``, the fold models of the chosen round are offered to
     ``fold_models``, which keeps the best trials' for the final model (see :mod:`automl_pl.fold_models`).
+    A trial with pseudo-labels whose supervised twin (the same family and parameters, ``sample_rate``
+    0) completed here with its fold models kept takes those models as its teachers instead of
+    fitting them again: the pseudo-label variants the study queues for its best trials
+    (:mod:`automl_pl.steering`) then pay for their students only.
     """
 
     def __init__(
@@ -259,7 +263,8 @@ class PseudoLabelObjective:
         n_pseudo = 0
         started = time.perf_counter()
         fold_seconds: list[float] = []
-        fitted_rows = self.fitted_rows(trial.params)
+        kept_teachers = self._kept_teachers(trial)  # its supervised twin's fold models, or None
+        fitted_rows = self.fitted_rows(trial.params) - (len(self.folds[0][0]) if kept_teachers else 0)
         work = family.work(trial.params) if family.work is not None else None
         for step, (train_rows, valid_rows) in enumerate(self.folds):
             if not self._rest_ends_in_time(family, fitted_rows, work, fold_seconds) \
@@ -274,7 +279,8 @@ class PseudoLabelObjective:
                 with self._thread_pools.limit(limits=n_jobs), self.budget.fits_end_in_time():
                     model = make_estimator(family, trial.params, schema=self.schema,
                                            random_state=self.random_state + step, n_jobs=n_jobs)
-                    teacher = clone(model.estimator).fit(X_train, y_train)
+                    teacher = (kept_teachers[step] if kept_teachers
+                               else clone(model.estimator).fit(X_train, y_train))
                     teacher_pred = _store(round_oof[0], valid_rows, teacher.predict(X_valid))
                     round_mse[0].append(_mse(y_valid, teacher_pred))
                     twin = self._same_model_as(trial, teacher_pred) if step == 0 and self.skip_repeats else None
@@ -406,6 +412,22 @@ class PseudoLabelObjective:
             # Supervised, as foreseen; the sampler draws the family's own parameters.
             study.enqueue_trial({k: v for k, v in {"model": quick, "sample_rate": 0.0}.items()
                                  if k not in self.fixed_params})
+
+    def _kept_teachers(self, trial: optuna.Trial) -> list[Any] | None:
+        """The fold models of the completed supervised trial with ``trial``'s model and parameters, when kept:
+        with pseudo-labels, ``trial``'s teachers are exactly those models (same rows, parameters and seeds),
+        so they are not fitted again. ``None`` for a supervised trial or when no such models are kept."""
+        params = trial.params
+        study = getattr(trial, "study", None)  # a FixedTrial has none
+        if study is None or self.fold_models is None or not params.get("sample_rate", 0.0) > 0:
+            return None
+        model = {k: v for k, v in params.items() if k not in PSEUDO_LABEL_PARAMS}
+        for other in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+            if other.number in self.fold_models and other.params.get("sample_rate") == 0.0 \
+                    and {k: v for k, v in other.params.items() if k not in PSEUDO_LABEL_PARAMS} == model:
+                teachers = self.fold_models.get(other.number)
+                return teachers if len(teachers) == len(self.folds) else None
+        return None
 
     def _adds_to_the_mix(self, trial: optuna.Trial, oof_sums: np.ndarray, step: int) -> bool:
         """Whether mixing the trial's out-of-fold predictions so far into the current ensemble lowers its

@@ -553,6 +553,28 @@ def test_a_given_teacher_is_used_as_is(id_data):
                                                                          teacher=RecordingRegressor())
 
 
+@pytest.mark.parametrize("keep_fold_models", [True, False])
+def test_a_pseudo_label_variant_takes_its_supervised_twins_fold_models_as_teachers(id_data, keep_fold_models):
+    X, y, X_unlabeled, schema = id_data
+    objective = PseudoLabelObjective(X, y, X_unlabeled, families={"recording": RECORDING}, schema=schema,
+                                     folds=make_folds(len(X), cv=CV, random_state=0), random_state=0, n_jobs=1,
+                                     skip_repeats=False, keep_fold_models=keep_fold_models)
+    study = optuna.create_study(direction="minimize")
+    study.enqueue_trial({"model": "recording", "sample_rate": 0.0})
+    study.enqueue_trial({"model": "recording", "sample_rate": 0.5, **RANDOM_ONE_ROUND})
+    study.optimize(objective, n_trials=2)
+    supervised, variant = study.trials
+    assert variant.state == TrialState.COMPLETE
+    # The teachers' scores are the supervised twin's, fitted or not.
+    assert variant.user_attrs["supervised_fold_rmse"] == supervised.user_attrs["fold_rmse"]
+    variant_fits = FIT_LOG[CV:]
+    if keep_fold_models:  # the kept fold models teach: only the students are fitted
+        assert len(variant_fits) == CV
+        assert all(len(fit["ids"]) > len(X) * (CV - 1) // CV for fit in variant_fits)
+    else:
+        assert len(variant_fits) == 2 * CV
+
+
 def test_zero_rounds_refits_the_teacher_alone(id_data):
     from automl_pl.objective import make_estimator
 
