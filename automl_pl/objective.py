@@ -78,6 +78,12 @@ PSEUDO_LABEL_PARAMS = ("sample_rate", "selection", "pseudo_weight", "n_rounds")
 """The study's pseudo-label dimensions; ``model`` and the families' prefixed ones are the rest."""
 
 
+def model_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial's ``params`` without the pseudo-label settings: the model it fits, family included. A
+    pseudo-label variant has its supervised twin's (see :meth:`PseudoLabelObjective._kept_teachers`)."""
+    return {k: v for k, v in params.items() if k not in PSEUDO_LABEL_PARAMS}
+
+
 class TrialModelError(RuntimeError):
     """A trial's model failed to fit or predict; the trial is recorded as failed and the study goes on."""
 
@@ -421,10 +427,10 @@ class PseudoLabelObjective:
         study = getattr(trial, "study", None)  # a FixedTrial has none
         if study is None or self.fold_models is None or not params.get("sample_rate", 0.0) > 0:
             return None
-        model = {k: v for k, v in params.items() if k not in PSEUDO_LABEL_PARAMS}
+        model = model_params(params)
         for other in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
             if other.number in self.fold_models and other.params.get("sample_rate") == 0.0 \
-                    and {k: v for k, v in other.params.items() if k not in PSEUDO_LABEL_PARAMS} == model:
+                    and model_params(other.params) == model:
                 teachers = self.fold_models.get(other.number)
                 return teachers if len(teachers) == len(self.folds) else None
         return None

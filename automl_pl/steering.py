@@ -21,7 +21,7 @@ from optuna.trial import TrialState
 from automl_pl.final_model import REFIT_MARGIN, refit_seconds
 from automl_pl.models import ModelFamily
 from automl_pl.models._base import starting_params
-from automl_pl.objective import PSEUDO_LABEL_PARAMS, PseudoLabelObjective
+from automl_pl.objective import PseudoLabelObjective, model_params
 from automl_pl.optimize import count_finished
 from automl_pl.teacher import pseudo_rows, student_seconds
 
@@ -126,7 +126,7 @@ def _enqueue_pseudo_variant(study: optuna.Study, objective: PseudoLabelObjective
         return
     rate = round(round(min(sample_rate, high) / step) * step, 6)
     variant = {"sample_rate": rate, "selection": "random", "pseudo_weight": 1.0, "n_rounds": 1}
-    _enqueue(study, {**{k: v for k, v in params.items() if k not in PSEUDO_LABEL_PARAMS}, **variant},
+    _enqueue(study, {**model_params(params), **variant},
              objective.fixed_params)
 
 
