@@ -3,7 +3,7 @@
     python benchmarks/peers.py [--budgets 60 300] [--regimes full 10] [--datasets bigmart gapminder wage cps1988 ...]
                                [--systems ...] [--loads idle one two bursty] [--peer-budgets 60] [--peer-regimes 10]
                                [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/peers]
-                               [--portfolio lodo|default|none] [--teacher-round] [--tune cv=8 ...]
+                               [--portfolio lodo|lodo-single|default|none] [--teacher-round] [--tune cv=8 ...]
                                [--peers-from benchmarks/peers_issue20_run1.csv ...]
 
 Datasets (``DATASETS``): Big Mart (from ``--bigmart-dir``), Gapminder (plotly), and from R's
@@ -233,14 +233,22 @@ def _states(trials) -> dict[str, int]:
 
 def starting_portfolio(mode: str, dataset: str):
     """automl_pl's ``portfolio`` for a case of ``dataset``: ``lodo`` (chosen without the dataset and the
-    candidates it proposed, see ``benchmarks/portfolio.py``), ``default`` (the shipped one) or ``none``."""
+    candidates it proposed, by ``benchmarks/portfolio.py``'s rule; ``lodo-single``, ``lodo-ensemble``: by
+    that rule), ``default`` (the shipped one) or ``none``."""
     if mode == "none":
         return None
     if mode == "default":
         return "default"
     import portfolio
 
-    return portfolio.choose(pd.read_csv(portfolio.SCORES), size=portfolio.SIZE, exclude=dataset)
+    rule = portfolio.RULE if mode == "lodo" else mode.removeprefix("lodo-")
+    chosen = json.loads(portfolio.LODO.read_text())
+    if dataset not in chosen["sources"]:
+        return chosen[rule]["*"]  # nothing of the dataset's went into it
+    if dataset not in chosen[rule]:
+        raise SystemExit(f"{portfolio.LODO.name} has no portfolio chosen without {dataset}: "
+                         "run `python benchmarks/portfolio.py lodo`")
+    return chosen[rule][dataset]
 
 
 def run_one(system: str, case: Path, budget: float, seed: int, out: Path, portfolio: str = "lodo",
@@ -310,8 +318,9 @@ def main() -> int:
     parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
     parser.add_argument("--autogluon-python", type=Path, default=HERE / ".venv-autogluon/bin/python")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--portfolio", choices=["lodo", "default", "none"], default="lodo",
-                        help="automl_pl's starting portfolio: chosen without the case's dataset (lodo), shipped, none")
+    parser.add_argument("--portfolio", choices=["lodo", "lodo-ensemble", "lodo-single", "default", "none"],
+                        default="lodo", help="automl_pl's starting portfolio: chosen without the case's dataset "
+                        "(lodo; by one rule: lodo-RULE, see portfolio.py), shipped, none")
     parser.add_argument("--teacher-round", action="store_true", help="automl_pl's tune(teacher_round=True)")
     parser.add_argument("--tune", nargs="+", default=[], metavar="KEY=VALUE",
                         help="more of automl_pl's tune() settings, each value read as JSON (cv=8, bagging=false)")

@@ -1,7 +1,8 @@
 """Build automl_pl's starting portfolio from the benchmark datasets, and check it leave-one-dataset-out.
 
     python benchmarks/portfolio.py scores [--datasets ...] [--rows 3000] [--search-seconds 40]
-    python benchmarks/portfolio.py choose [--exclude DATASET] [--size 8] [--out automl_pl/portfolio.json]
+    python benchmarks/portfolio.py choose [--exclude DATASET] [--size 8] [--rule ensemble|single]
+                                          [--out automl_pl/portfolio.json]
     python benchmarks/portfolio.py lodo [--size 8]
 
 How, as AutoGluon's and FLAML's zero-shot portfolios are built (configurations that do well
@@ -15,22 +16,32 @@ How, as AutoGluon's and FLAML's zero-shot portfolios are built (configurations t
    that cannot cross-validate 3,000 rows in 30 s has no place at the start of a one-minute study;
    it counts as no better than the worst candidate). Written to ``portfolio_scores.csv`` (one row per
    candidate and dataset; ``source`` is the dataset that proposed the candidate), the candidates to
-   ``portfolio_scores_candidates.json``, so that an interrupted run resumes with the same ones.
+   ``portfolio_scores_candidates.json``, so that an interrupted run resumes with the same ones, and
+   each trial's out-of-fold predictions to ``out/portfolio_oof.npz`` (predictions only: the targets are
+   drawn again from the datasets when needed; not committed, ``scores`` makes them again in minutes).
 2. ``choose``: greedily, as AutoGluon's zero-shot portfolio selection does, but per second: each
-   step adds the candidate that most lowers the mean over datasets of the best error ratio so far
-   (RMSE over the best candidate's on that dataset), divided by its cost (fit seconds over the
-   median candidate's on each dataset, averaged, at least ``MIN_COST``), until ``--size`` or no
-   candidate lowers it. The start is the quickest family's defaults, which a timed study runs
-   first anyway. ``--exclude D`` leaves out dataset D *and every candidate D proposed*.
-3. ``lodo``: for each dataset D, the portfolio chosen without D, scored on D against the families'
-   defaults that a study without a portfolio starts with. This is the honest estimate of what the
-   portfolio does on data it has never seen; ``benchmarks/peers.py`` likewise runs each case with
-   the portfolio chosen without its dataset (``--portfolio lodo``).
+   step adds the candidate that most lowers the mean over datasets of an error ratio (RMSE over the
+   best candidate's on that dataset), divided by its cost (fit seconds over the median candidate's on
+   each dataset, averaged, at least ``MIN_COST``), until ``--size`` or no candidate lowers it. Which
+   error, by ``--rule``: ``single`` (the default, :data:`RULE`), that of the best configuration so far
+   alone; ``ensemble``, that of the greedy weighted mean of the configurations chosen so far
+   (:func:`automl_pl.ensemble.select_weights` on their out-of-fold predictions, as the final model mixes
+   trials), so that a configuration earns its place by what it adds to the others. Leave one dataset
+   out, ``ensemble`` did worse, even by its own measure (``benchmarks/RESULTS.md``, 2026-12-01).
+   The start is the quickest family's defaults, which a timed study runs first anyway. ``--exclude D``
+   leaves out dataset D *and every candidate D proposed*.
+3. ``lodo``: for each dataset D, the portfolio chosen without D by each rule, scored on D (its best
+   configuration alone and its greedy mix) against the families' defaults that a study without a
+   portfolio starts with. This is the honest estimate of what the portfolio does on data it has
+   never seen. The portfolios are written to ``portfolio_lodo.json``, from which
+   ``benchmarks/peers.py`` runs each case with the portfolio chosen without its dataset
+   (``--portfolio lodo``).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -44,6 +55,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 SCORES = HERE / "portfolio_scores.csv"
+OOF = HERE / "out/portfolio_oof.npz"
+"""Every scored candidate's out-of-fold predictions on every dataset's sample (float32), keyed by :func:`oof_key`.
+Not committed (1.5 MB): ``scores`` writes them, also for candidates already in the scores (their rows kept as they are)."""
+LODO = HERE / "portfolio_lodo.json"
+"""``{"sources": datasets, rule: {dataset: portfolio chosen without it, "*": chosen on all}}``, written by
+``lodo``, read by ``peers.py --portfolio lodo`` (a dataset that is not a source gets the one chosen on all)."""
+RULES = ("ensemble", "single")
+RULE = "single"
+"""What a configuration must lower to be chosen: the greedy mix's error (``ensemble``) or the best one's alone."""
+ROWS = 3000
+"""Labelled rows of each dataset's sample (drawn with a fixed seed, see ``bench_datasets.sample``)."""
 SIZE = 8
 """Configurations in the portfolio: about what a 60 s study on a few thousand rows gets through before TPE."""
 PER_DATASET = 4
@@ -92,15 +114,48 @@ def defaults() -> list[dict]:
     return [{"model": f.name, **f.defaults} for f in FAMILIES.values() if f.defaults is not None and f.is_available()]
 
 
-def score(X, y, configuration: dict, *, timeout: float) -> tuple[float, float]:
-    """(5-fold CV RMSE, fit seconds) of one supervised trial of ``configuration``; NaN when it did not finish."""
+def score(X, y, configuration: dict, *, timeout: float) -> tuple[float, float, np.ndarray | None]:
+    """(5-fold CV RMSE, fit seconds, out-of-fold predictions) of one supervised trial of ``configuration``;
+    NaN, NaN, None when it did not finish."""
+    from unittest import mock
+
+    import automl_pl.study
+    from automl_pl.objective import PseudoLabelObjective
     from automl_pl.trial_attrs import FIT_SECONDS
 
-    study = _tune(X, y, n_trials=2, timeout=timeout, portfolio=[configuration]).study  # the quick family runs first
+    objectives = []
+
+    class Recorded(PseudoLabelObjective):  # the study's objective, kept to read its out-of-fold predictions
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            objectives.append(self)
+
+    with mock.patch.object(automl_pl.study, "PseudoLabelObjective", Recorded):
+        study = _tune(X, y, n_trials=2, timeout=timeout, portfolio=[configuration]).study  # the quick family runs first
     trials = [t for t in study.trials if t.params.get("model") == configuration["model"] and t.state.name == "COMPLETE"]
     if not trials:
-        return math.nan, math.nan
-    return float(trials[0].value), float(trials[0].user_attrs.get(FIT_SECONDS, math.nan))
+        return math.nan, math.nan, None
+    out_of_fold = objectives[0].out_of_fold[trials[0].number].astype("float32")
+    return float(trials[0].value), float(trials[0].user_attrs.get(FIT_SECONDS, math.nan)), out_of_fold
+
+
+def oof_key(configuration: str, dataset: str) -> str:
+    """The key of a candidate's (its JSON text, keys sorted) out-of-fold predictions on ``dataset`` in :data:`OOF`."""
+    return hashlib.sha1(f"{dataset}\n{configuration}".encode()).hexdigest()[:16]
+
+
+def load_oof(path: Path = OOF) -> dict[str, np.ndarray]:
+    if not path.exists():
+        return {}
+    with np.load(path) as stored:
+        return {key: stored[key] for key in stored.files}
+
+
+def targets(datasets, *, rows: int = ROWS, bigmart_dir: Path) -> dict[str, np.ndarray]:
+    """Each dataset's sample targets, drawn as :func:`build_scores` drew them (those not available left out)."""
+    from bench_datasets import sample
+
+    return {d: s[1].to_numpy(dtype="float64") for d in datasets if (s := sample(d, rows, bigmart_dir)) is not None}
 
 
 def build_scores(datasets: list[str], *, rows: int, seconds: float, timeout: float, bigmart_dir: Path,
@@ -122,16 +177,24 @@ def build_scores(datasets: list[str], *, rows: int, seconds: float, timeout: flo
     done = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=["candidate", "source", "configuration",
                                                                          "dataset", "rmse", "seconds"])
     rows = done.to_dict("records")
+    oof_path = out.with_name(OOF.name) if out != SCORES else OOF
+    oof_path.parent.mkdir(parents=True, exist_ok=True)
+    predictions = load_oof(oof_path)
     for i, (source, configuration) in enumerate(candidates):
         text = json.dumps(configuration, sort_keys=True)
         for dataset, (X, y) in samples.items():
-            if any(r["configuration"] == text and r["dataset"] == dataset for r in rows):
+            scored = [r for r in rows if r["configuration"] == text and r["dataset"] == dataset]
+            if scored and (not math.isfinite(scored[0]["rmse"]) or oof_key(text, dataset) in predictions):
                 continue
-            rmse, fit = score(X, y, configuration, timeout=timeout)
-            rows.append({"candidate": i, "source": source, "configuration": text, "dataset": dataset,
-                         "rmse": rmse, "seconds": fit})
+            rmse, fit, out_of_fold = score(X, y, configuration, timeout=timeout)
+            if not scored:  # else only its predictions were missing: its row stays as it was
+                rows.append({"candidate": i, "source": source, "configuration": text, "dataset": dataset,
+                             "rmse": rmse, "seconds": fit})
+            if out_of_fold is not None:
+                predictions[oof_key(text, dataset)] = out_of_fold
             print(f"  {i:3d} {configuration['model']:24s} on {dataset:10s} RMSE {rmse:.5g}  {fit:.2f}s", flush=True)
-            pd.DataFrame(rows).to_csv(out, index=False)  # after each: an interrupted run resumes
+            np.savez_compressed(oof_path, **predictions)  # after each, both: an interrupted run resumes
+            pd.DataFrame(rows).to_csv(out, index=False)
     return pd.DataFrame(rows)
 
 
@@ -148,40 +211,109 @@ def _matrices(scores: pd.DataFrame, exclude: str | None) -> tuple[pd.DataFrame, 
     return ratio, cost, source
 
 
-def choose(scores: pd.DataFrame, *, size: int, exclude: str | None = None) -> list[dict]:
-    """The portfolio: ``size`` configurations chosen greedily by error ratio lowered per second."""
+def choose(scores: pd.DataFrame, *, size: int, exclude: str | None = None, rule: str = RULE,
+           oof: dict[str, np.ndarray] | None = None, y: dict[str, np.ndarray] | None = None) -> list[dict]:
+    """The portfolio: ``size`` configurations chosen greedily by error ratio lowered per second.
+
+    ``rule="ensemble"`` needs the candidates' out-of-fold predictions (``oof``, see :func:`load_oof`) and
+    the datasets' targets (``y``, see :func:`targets`); datasets without them are left out of the choice.
+    """
     ratio, cost, _ = _matrices(scores, exclude)
     quick = [c for c in ratio.index if json.loads(c)["model"] == QUICK]
-    current = ratio.loc[quick].min() if quick else ratio.max()
+    if rule == "single":
+        current = ratio.loc[quick].min() if quick else ratio.max()
+        error = lambda chosen, candidate: np.minimum(current, ratio.loc[candidate])  # noqa: E731
+    elif rule == "ensemble":
+        mixes = _Mixes(ratio, scores, oof or {}, y or {})
+        start = [c for c in quick if json.loads(c) == {"model": QUICK, **_defaults_of(QUICK)}] or quick[:1]
+        current = mixes.error(start)
+        error = lambda chosen, candidate: mixes.error(start + chosen + [candidate])  # noqa: E731
+    else:
+        raise ValueError(f"rule must be one of {RULES}, not {rule!r}")
     chosen: list[str] = []
     while len(chosen) < size:
-        gains = (current - ratio.clip(upper=current, axis=1)).mean(axis=1)
-        value = (gains / cost).drop(index=chosen)
+        value = pd.Series({c: (current - error(chosen, c)).mean() / cost[c] for c in ratio.index if c not in chosen})
         if value.empty or value.max() <= 0:
             break
         pick = value.idxmax()
+        current = error(chosen, pick)
         chosen.append(pick)
-        current = np.minimum(current, ratio.loc[pick])
     return [json.loads(c) for c in chosen]
 
 
-def lodo(scores: pd.DataFrame, *, size: int) -> pd.DataFrame:
-    """Per dataset: the portfolio chosen without it, scored on it, against the default start."""
+class _Mixes:
+    """Per dataset, the error ratio of the greedy weighted mean of a set of candidates (their out-of-fold
+    predictions mixed by :func:`automl_pl.ensemble.select_weights`), over the best candidate's RMSE alone."""
+
+    def __init__(self, ratio: pd.DataFrame, scores: pd.DataFrame, oof: dict[str, np.ndarray],
+                 y: dict[str, np.ndarray]):
+        self.datasets = [d for d in ratio.columns if d in y and any(oof_key(c, d) in oof for c in ratio.index)]
+        if not self.datasets:
+            raise ValueError("rule 'ensemble' needs out-of-fold predictions and targets: run `scores` first")
+        self.y = y
+        rmse = scores.pivot_table(index="configuration", columns="dataset", values="rmse", aggfunc="first")
+        self.oof = {key: oof[key] for c in ratio.index for d in self.datasets  # only trials that finished in time
+                    if math.isfinite(rmse.loc[c, d]) and (key := oof_key(c, d)) in oof}
+        self.best = rmse.min()
+        self.worst = ratio.max()  # a set none of whose members finished: no better than the worst that did
+        self._cache: dict[tuple[str, tuple[str, ...]], float] = {}
+
+    def error(self, configurations: list[str]) -> pd.Series:
+        return pd.Series({d: self._error(d, tuple(configurations)) for d in self.datasets})
+
+    def _error(self, dataset: str, configurations: tuple[str, ...]) -> float:
+        key = (dataset, configurations)
+        if key not in self._cache:
+            from automl_pl.ensemble import rmse, select_weights
+
+            columns = [self.oof[k] for c in configurations if (k := oof_key(c, dataset)) in self.oof]
+            if not columns:
+                self._cache[key] = float(self.worst[dataset])
+            else:
+                y = self.y[dataset]
+                if any(len(c) != len(y) for c in columns):
+                    raise ValueError(f"{dataset}: the stored predictions are not of {len(y)} rows: "
+                                     f"score with the same --rows")
+                predictions = np.column_stack(columns).astype("float64")
+                self._cache[key] = rmse(predictions @ select_weights(predictions, y), y) / self.best[dataset]
+        return self._cache[key]
+
+
+def _defaults_of(family: str) -> dict:
+    from automl_pl.models import FAMILIES
+
+    return dict(FAMILIES[family].defaults or {})
+
+
+def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict[str, np.ndarray]
+         ) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict]]]]:
+    """Per dataset and rule: the portfolio chosen without the dataset, scored on it, against the default start.
+
+    Returns the table and what :data:`LODO` holds.
+    """
     rows = []
+    portfolios = {"sources": sorted(scores["dataset"].unique()),
+                  **{rule: {"*": choose(scores, size=size, rule=rule, oof=oof, y=y)} for rule in RULES}}
     for dataset in sorted(scores["dataset"].unique()):
-        portfolio = choose(scores, size=size, exclude=dataset)
         on = scores[scores["dataset"] == dataset].set_index("configuration")
         best = on["rmse"].min()
-        texts = [json.dumps(c, sort_keys=True) for c in portfolio]
         start = [json.dumps({"model": f, **c}, sort_keys=True) for f, c in _default_configurations().items()]
-        found = on["rmse"].reindex(texts)
-        rows.append({"dataset": dataset, "portfolio": " ".join(c["model"] for c in portfolio),
-                     "portfolio_ratio": found.min() / best,
-                     "first_3_ratio": found.iloc[:3].min() / best,
-                     "default_start_ratio": on["rmse"].reindex(start).min() / best,
-                     "portfolio_seconds": on["seconds"].reindex(texts).sum(),
-                     "default_start_seconds": on["seconds"].reindex(start).sum()})
-    return pd.DataFrame(rows)
+        quick = [json.dumps({"model": QUICK, **_defaults_of(QUICK)}, sort_keys=True)]
+        mixes = _Mixes(*_matrices(scores, None)[:1], scores, oof, y) if dataset in y else None
+        row = {"dataset": dataset, "default_start_ratio": on["rmse"].reindex(start).min() / best,
+               "default_start_mix": mixes.error(quick + start)[dataset] if mixes else math.nan,
+               "default_start_seconds": on["seconds"].reindex(start).sum()}
+        for rule in RULES:
+            portfolio = choose(scores, size=size, exclude=dataset, rule=rule, oof=oof, y=y)
+            portfolios[rule][dataset] = portfolio
+            texts = [json.dumps(c, sort_keys=True) for c in portfolio]
+            found = on["rmse"].reindex(texts)
+            row |= {f"{rule}_portfolio": " ".join(c["model"] for c in portfolio),
+                    f"{rule}_ratio": found.min() / best,
+                    f"{rule}_mix": mixes.error(quick + texts)[dataset] if mixes else math.nan,
+                    f"{rule}_seconds": on["seconds"].reindex(texts).sum()}
+        rows.append(row)
+    return pd.DataFrame(rows), portfolios
 
 
 def _default_configurations() -> dict[str, dict]:
@@ -196,13 +328,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["scores", "choose", "lodo"])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
-    parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--rows", type=int, default=ROWS)
     parser.add_argument("--search-seconds", type=float, default=40.0)
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="most seconds for one candidate on one dataset; slower ones count as not finished")
     parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
     parser.add_argument("--scores", type=Path, default=SCORES)
     parser.add_argument("--size", type=int, default=SIZE)
+    parser.add_argument("--rule", choices=RULES, default=RULE,
+                        help="choose: lower the greedy mix's error (ensemble) or the best configuration's (single)")
     parser.add_argument("--exclude", help="choose without this dataset and the candidates it proposed")
     parser.add_argument("--out", type=Path, help="choose: write the portfolio here (automl_pl/portfolio.json)")
     args = parser.parse_args()
@@ -211,24 +345,34 @@ def main() -> int:
                      bigmart_dir=args.bigmart_dir, out=args.scores)
         return 0
     scores = pd.read_csv(args.scores)
+    oof = load_oof(args.scores.with_name(OOF.name) if args.scores != SCORES else OOF)
+    y = targets(sorted(set(scores["dataset"])), rows=args.rows, bigmart_dir=args.bigmart_dir)
     if args.command == "choose":
         from automl_pl.portfolio import Portfolio
 
-        portfolio = choose(scores, size=args.size, exclude=args.exclude)
+        portfolio = choose(scores, size=args.size, exclude=args.exclude, rule=args.rule, oof=oof, y=y)
         sources = sorted(set(scores["dataset"]) - {args.exclude})
         for c in portfolio:
             print(json.dumps(c))
         if args.out:
             Portfolio.from_configurations(portfolio, sources=sources).write(args.out)
-            print(f"wrote {args.out} (chosen on {', '.join(sources)})")
+            print(f"wrote {args.out} (chosen on {', '.join(sources)}, rule {args.rule})")
         return 0
-    table = lodo(scores, size=args.size)
-    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-        print(table.round(3).to_string(index=False))
+    table, portfolios = lodo(scores, size=args.size, oof=oof, y=y)
+    with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.max_columns", 30):
+        for rule in RULES:
+            print(table[["dataset", f"{rule}_portfolio"]].to_string(index=False))
+        print(table.drop(columns=[f"{rule}_portfolio" for rule in RULES]).round(3).to_string(index=False))
     geo = lambda s: float(np.exp(np.log(s).mean()))  # noqa: E731
-    print(f"\ngeometric mean, error ratio to the best candidate on each dataset (leave-one-dataset-out): "
-          f"portfolio {geo(table['portfolio_ratio']):.4f}, its first 3 {geo(table['first_3_ratio']):.4f}, "
-          f"default start {geo(table['default_start_ratio']):.4f}")
+    print("\ngeometric mean over datasets, error ratio to the best candidate (leave-one-dataset-out):")
+    print(f"  default start: best alone {geo(table['default_start_ratio']):.4f}, "
+          f"greedy mix {geo(table['default_start_mix']):.4f}")
+    for rule in RULES:
+        print(f"  rule {rule:8s}: best alone {geo(table[f'{rule}_ratio']):.4f}, "
+              f"greedy mix {geo(table[f'{rule}_mix']):.4f}, seconds {table[f'{rule}_seconds'].sum():.1f}")
+    written = args.scores.with_name(LODO.name) if args.scores != SCORES else LODO
+    written.write_text(json.dumps(portfolios, indent=1) + "\n")
+    print(f"wrote {written}")
     return 0
 
 
