@@ -58,8 +58,8 @@ def rmse(predictions: np.ndarray, y: np.ndarray) -> float:
     return math.sqrt(float(np.mean((np.asarray(predictions) - y) ** 2)))
 
 
-def run_study(X, y, pool, dataset: str, budget: float) -> tuple[automl_pl.TuneResult, dict]:
-    """``tune(timeout=budget)`` as ``peers.py`` runs it, and what ``record_ensemble`` received."""
+def run_study(X, y, pool, dataset: str, budget: float, *, seed: int = 0) -> tuple[automl_pl.TuneResult, dict]:
+    """``tune(timeout=budget, random_state=seed)`` as ``peers.py`` runs it, and what ``record_ensemble`` received."""
     seen: dict = {}
     record = automl_pl.study.record_ensemble
 
@@ -70,7 +70,7 @@ def run_study(X, y, pool, dataset: str, budget: float) -> tuple[automl_pl.TuneRe
     automl_pl.study.record_ensemble = spy
     try:
         result = automl_pl.tune(X, y, X_unlabeled=pool, n_trials=None, timeout=budget, cv=5, n_jobs=2,
-                                storage=optuna.storages.InMemoryStorage(), random_state=0, show_progress_bar=False,
+                                storage=optuna.storages.InMemoryStorage(), random_state=seed, show_progress_bar=False,
                                 portfolio=starting_portfolio("lodo", dataset))
     finally:
         automl_pl.study.record_ensemble = record
