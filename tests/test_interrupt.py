@@ -31,8 +31,12 @@ fixed_params = { rf_n_estimators = 800, rf_max_features = 1.0, rf_min_samples_le
 
 
 def run(spec: Path) -> subprocess.Popen:
+    # Ctrl-C as at a terminal, however the tests were started: a shell starting them in the background
+    # (`pytest &`, nohup) makes SIGINT ignored, the child inherits that, and Python then never raises
+    # KeyboardInterrupt, so the study would finish its trials as a background job should.
     return subprocess.Popen([sys.executable, "-m", "automl_pl.cli", "run", str(spec), "--n-jobs", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def running_trial(spec: Path) -> bool:
