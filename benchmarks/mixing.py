@@ -6,13 +6,14 @@
 For each case of ``peers.py`` (its split for each seed, the lodo portfolio), one ``tune(timeout=T)``; then,
 from that study's own out-of-fold predictions and kept fold models (taken where ``record_ensemble``
 receives them, as ``stack_level.py`` does), the final model's candidates (the best distinct trials with
-kept fold models) are mixed in other ways, and every mix is scored on the held-out rows, each trial
-predicting there as the final model does (the mean of its fold models). Because every mix is made from
-the same study, the comparison carries none of the search's run-to-run noise. Mixes:
+kept fold models, less those the pool guard left out) are mixed in other ways, and every mix is scored
+on the held-out rows, each trial predicting there as the final model does (the mean of its fold
+models). Because every mix is made from the same study, the comparison carries none of the search's
+run-to-run noise. Mixes:
 
 * ``best``: the best trial alone;
-* ``greedy``: greedy ensemble selection over all candidates (:func:`automl_pl.ensemble.select_weights`),
-  the shipped weighted mean without the stack layer and the pool guard;
+* ``greedy``: greedy ensemble selection over the candidates (:func:`automl_pl.ensemble.select_weights`),
+  the shipped weighted mean without the stack layer;
 * ``bagged``: the mean of ``BAGS`` greedy selections, each on a bootstrap sample of the labelled rows
   (Caruana et al. 2006's remedy for weights that fit the out-of-fold noise of few rows);
 * ``top3`` / ``top5``: the plain mean of the 3 / 5 best candidates.
@@ -35,6 +36,7 @@ import pandas as pd
 
 from automl_pl.ensemble import select_weights
 from automl_pl.fold_models import KEPT_TRIALS, best_distinct
+from automl_pl.trial_attrs import ENSEMBLE
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -82,7 +84,8 @@ def probe(dataset: str, regime: str, budget: float, seed: int, bigmart_dir: Path
     result, seen = run_study(X, y, pool, dataset, budget, seed=seed)
     final = rmse(result.best_estimator_.predict(X_hold), y_hold)
     complete = result.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    candidates = best_distinct((t for t in complete if t.number in seen["out_of_fold"]
+    strayed = set((result.study.user_attrs.get(ENSEMBLE) or {}).get("strayed", []))  # the pool guard's
+    candidates = best_distinct((t for t in complete if t.number in seen["out_of_fold"] and t.number not in strayed
                                 and seen["kept"].get(t.number) is not None), limit=KEPT_TRIALS)
     y_oof = np.asarray(seen["y"], dtype="float64")
     oof = np.column_stack([seen["out_of_fold"][t.number] for t in candidates])
