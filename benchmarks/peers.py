@@ -3,7 +3,8 @@
     python benchmarks/peers.py [--budgets 60 300] [--regimes full 10] [--datasets bigmart gapminder wage cps1988 ...]
                                [--systems ...] [--loads idle one two bursty] [--peer-budgets 60] [--peer-regimes 10]
                                [--bigmart-dir ../shared/data/bigmart] [--out benchmarks/out/peers]
-                               [--portfolio lodo|lodo-single|lodo-ensemble|default|none] [--teacher-round] [--tune cv=8 ...]
+                               [--portfolio lodo|lodo-single|lodo-ensemble|default|none] [--teacher-round]
+                               [--tune cv=8 ...]
                                [--peers-from benchmarks/peers_issue20_run1.csv ...]
 
 Datasets (``DATASETS``): Big Mart (from ``--bigmart-dir``), Gapminder (plotly), and from R's
