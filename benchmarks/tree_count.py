@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE))
 from bench_datasets import load  # noqa: E402
 from peers import read_case, write_case  # noqa: E402
 
+KINDS = ("280", "1000", "es", "es_median")
 CASES = ("diamonds:10", "bigmart:10", "wage:full", "cps1988:10", "budgetfood:10", "gapminder:full", "chem_yield:full")
 
 
@@ -44,17 +45,20 @@ def _catboost(trees: int, rate: float, categorical: list[str], **options) -> Cat
 def cross_validate(kind: str, X, y, X_hold, categorical) -> tuple[float, np.ndarray, float, list[int]]:
     """(CV RMSE, holdout predictions, seconds, trees per fold) of one way of counting the trees."""
     started, out_of_fold, hold, counts = time.perf_counter(), np.zeros(len(y)), [], []
-    for train_rows, valid_rows in KFold(5, shuffle=True, random_state=0).split(X):
-        X_train, y_train = X.iloc[train_rows], y[train_rows]
-        if kind == "es":
-            X_fit, X_stop, y_fit, y_stop = train_test_split(X_train, y_train, test_size=0.1, random_state=0)
+    folds = list(KFold(5, shuffle=True, random_state=0).split(X))
+    if kind in ("es", "es_median"):
+        for train_rows, _ in folds:
+            X_fit, X_stop, y_fit, y_stop = train_test_split(X.iloc[train_rows], y[train_rows], test_size=0.1,
+                                                            random_state=0)
             stopped = _catboost(3000, 0.05, categorical, early_stopping_rounds=50).fit(
                 X_fit, y_fit, eval_set=(X_stop, y_stop))
             counts.append(stopped.get_best_iteration() + 1)
-            model = _catboost(counts[-1], 0.05, categorical).fit(X_train, y_train)
-        else:
-            trees, rate = (280, 0.08) if kind == "280" else (1000, 0.05)
-            model = _catboost(trees, rate, categorical).fit(X_train, y_train)
+        if kind == "es_median":  # one count for the trial, from every fold's stopping (training rows only)
+            counts = [int(np.median(counts))] * len(folds)
+    for k, (train_rows, valid_rows) in enumerate(folds):
+        X_train, y_train = X.iloc[train_rows], y[train_rows]
+        trees, rate = {"280": (280, 0.08), "1000": (1000, 0.05)}.get(kind) or (counts[k], 0.05)
+        model = _catboost(trees, rate, categorical).fit(X_train, y_train)
         out_of_fold[valid_rows] = model.predict(X.iloc[valid_rows])
         hold.append(model.predict(X_hold))
     return (float(np.sqrt(np.mean((out_of_fold - y) ** 2))), np.mean(hold, axis=0), time.perf_counter() - started,
@@ -78,7 +82,7 @@ def main() -> int:
         X, y, _, X_hold, y_hold = read_case(directory)
         categorical = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         X, X_hold, y = _text(X, categorical), _text(X_hold, categorical), y.to_numpy(dtype="float64")
-        results = {kind: cross_validate(kind, X, y, X_hold, categorical) for kind in ("280", "1000", "es")}
+        results = {kind: cross_validate(kind, X, y, X_hold, categorical) for kind in KINDS}
         base_cv, base_hold = results["280"][0], np.sqrt(np.mean((results["280"][1] - y_hold) ** 2))
         parts = [f"{kind}: cv {cv / base_cv:.4f} hold {np.sqrt(np.mean((hold - y_hold) ** 2)) / base_hold:.4f} "
                  f"{seconds:.1f}s" for kind, (cv, hold, seconds, _) in results.items()]
