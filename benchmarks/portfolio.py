@@ -177,7 +177,7 @@ def build_scores(datasets: list[str], *, rows: int, seconds: float, timeout: flo
     done = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=["candidate", "source", "configuration",
                                                                          "dataset", "rmse", "seconds"])
     rows = done.to_dict("records")
-    oof_path = out.with_name(OOF.name) if out != SCORES else OOF
+    oof_path = _beside(out, OOF)
     oof_path.parent.mkdir(parents=True, exist_ok=True)
     predictions = load_oof(oof_path)
     for i, (source, configuration) in enumerate(candidates):
@@ -225,9 +225,9 @@ def choose(scores: pd.DataFrame, *, size: int, exclude: str | None = None, rule:
         error = lambda chosen, candidate: np.minimum(current, ratio.loc[candidate])  # noqa: E731
     elif rule == "ensemble":
         mixes = _Mixes(ratio, scores, oof or {}, y or {})
-        start = [c for c in quick if json.loads(c) == {"model": QUICK, **_defaults_of(QUICK)}] or quick[:1]
-        current = mixes.error(start)
-        error = lambda chosen, candidate: mixes.error(start + chosen + [candidate])  # noqa: E731
+        start = [c for c in quick if c == _defaults_text(QUICK)] or quick[:1]
+        current = mixes.ratios(start)
+        error = lambda chosen, candidate: mixes.ratios(start + chosen + [candidate])  # noqa: E731
     else:
         raise ValueError(f"rule must be one of {RULES}, not {rule!r}")
     chosen: list[str] = []
@@ -258,11 +258,13 @@ class _Mixes:
         self.worst = ratio.max()  # a set none of whose members finished: no better than the worst that did
         self._cache: dict[tuple[str, tuple[str, ...]], float] = {}
 
-    def error(self, configurations: list[str]) -> pd.Series:
-        return pd.Series({d: self._error(d, tuple(configurations)) for d in self.datasets})
+    def ratios(self, configurations: list[str]) -> pd.Series:
+        """The error ratio of the mix of ``configurations`` on every dataset."""
+        return pd.Series({d: self.ratio(d, configurations) for d in self.datasets})
 
-    def _error(self, dataset: str, configurations: tuple[str, ...]) -> float:
-        key = (dataset, configurations)
+    def ratio(self, dataset: str, configurations: list[str]) -> float:
+        """The error ratio of the mix of ``configurations`` on ``dataset`` (memoised)."""
+        key = (dataset, tuple(configurations))
         if key not in self._cache:
             from automl_pl.ensemble import rmse, select_weights
 
@@ -279,10 +281,16 @@ class _Mixes:
         return self._cache[key]
 
 
-def _defaults_of(family: str) -> dict:
+def _defaults_text(family: str) -> str:
+    """The configuration text (as in the scores) of ``family``'s defaults."""
     from automl_pl.models import FAMILIES
 
-    return dict(FAMILIES[family].defaults or {})
+    return json.dumps({"model": family, **(FAMILIES[family].defaults or {})}, sort_keys=True)
+
+
+def _beside(scores: Path, default: Path) -> Path:
+    """``default``, or the file of its name beside ``scores`` when they are not the committed ones."""
+    return default if scores == SCORES else scores.with_name(default.name)
 
 
 def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict[str, np.ndarray]
@@ -294,14 +302,15 @@ def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict
     rows = []
     portfolios = {"sources": sorted(scores["dataset"].unique()),
                   **{rule: {"*": choose(scores, size=size, rule=rule, oof=oof, y=y)} for rule in RULES}}
+    start = [_defaults_text(f) for f in DEFAULT_START]
+    quick = [_defaults_text(QUICK)]
+    mixes = _Mixes(_matrices(scores, None)[0], scores, oof, y)
     for dataset in sorted(scores["dataset"].unique()):
         on = scores[scores["dataset"] == dataset].set_index("configuration")
         best = on["rmse"].min()
-        start = [json.dumps({"model": f, **c}, sort_keys=True) for f, c in _default_configurations().items()]
-        quick = [json.dumps({"model": QUICK, **_defaults_of(QUICK)}, sort_keys=True)]
-        mixes = _Mixes(*_matrices(scores, None)[:1], scores, oof, y) if dataset in y else None
+        mixed = dataset in mixes.datasets
         row = {"dataset": dataset, "default_start_ratio": on["rmse"].reindex(start).min() / best,
-               "default_start_mix": mixes.error(quick + start)[dataset] if mixes else math.nan,
+               "default_start_mix": mixes.ratio(dataset, quick + start) if mixed else math.nan,
                "default_start_seconds": on["seconds"].reindex(start).sum()}
         for rule in RULES:
             portfolio = choose(scores, size=size, exclude=dataset, rule=rule, oof=oof, y=y)
@@ -310,16 +319,10 @@ def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict
             found = on["rmse"].reindex(texts)
             row |= {f"{rule}_portfolio": " ".join(c["model"] for c in portfolio),
                     f"{rule}_ratio": found.min() / best,
-                    f"{rule}_mix": mixes.error(quick + texts)[dataset] if mixes else math.nan,
+                    f"{rule}_mix": mixes.ratio(dataset, quick + texts) if mixed else math.nan,
                     f"{rule}_seconds": on["seconds"].reindex(texts).sum()}
         rows.append(row)
     return pd.DataFrame(rows), portfolios
-
-
-def _default_configurations() -> dict[str, dict]:
-    from automl_pl.models import FAMILIES
-
-    return {f: {k: v for k, v in FAMILIES[f].defaults.items()} for f in DEFAULT_START}
 
 
 def main() -> int:
@@ -345,7 +348,7 @@ def main() -> int:
                      bigmart_dir=args.bigmart_dir, out=args.scores)
         return 0
     scores = pd.read_csv(args.scores)
-    oof = load_oof(args.scores.with_name(OOF.name) if args.scores != SCORES else OOF)
+    oof = load_oof(_beside(args.scores, OOF))
     y = targets(sorted(set(scores["dataset"])), rows=args.rows, bigmart_dir=args.bigmart_dir)
     if args.command == "choose":
         from automl_pl.portfolio import Portfolio
@@ -370,7 +373,7 @@ def main() -> int:
     for rule in RULES:
         print(f"  rule {rule:8s}: best alone {geo(table[f'{rule}_ratio']):.4f}, "
               f"greedy mix {geo(table[f'{rule}_mix']):.4f}, seconds {table[f'{rule}_seconds'].sum():.1f}")
-    written = args.scores.with_name(LODO.name) if args.scores != SCORES else LODO
+    written = _beside(args.scores, LODO)
     written.write_text(json.dumps(portfolios, indent=1) + "\n")
     print(f"wrote {written}")
     return 0
