@@ -25,7 +25,6 @@ Printed: each mix's holdout RMSE over the final model's, per case and as geometr
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import traceback
 from pathlib import Path
@@ -34,7 +33,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from automl_pl.ensemble import select_weights
+from automl_pl.ensemble import rmse, select_weights
 from automl_pl.fold_models import KEPT_TRIALS, best_distinct
 from automl_pl.trial_attrs import ENSEMBLE
 
@@ -49,10 +48,6 @@ CASES = ("ames:full", "bigmart:10", "bigmart:full", "budgetfood:10", "chem_yield
 """``search_ab.py``'s nine cases."""
 BAGS = 20
 """Bootstrap samples whose greedy selections ``bagged`` averages."""
-
-
-def rmse(predictions: np.ndarray, y: np.ndarray) -> float:
-    return math.sqrt(float(np.mean((np.asarray(predictions) - y) ** 2)))
 
 
 def bagged_weights(oof: np.ndarray, y: np.ndarray, *, bags: int = BAGS, seed: int = 0) -> np.ndarray:
@@ -93,9 +88,11 @@ def probe(dataset: str, regime: str, budget: float, seed: int, bigmart_dir: Path
                             for t in candidates])
     row = {"case": f"{dataset} {regime}", "seed": seed, "labelled": len(X), "candidates": len(candidates),
            "final_model": result.combination, "final_holdout": final}
-    for name, weights in mixes(oof, y_oof).items():
+    weights_of = mixes(oof, y_oof)
+    greedy_oof = rmse(oof @ weights_of["greedy"], y_oof)
+    for name, weights in weights_of.items():
         row[f"{name}_ratio"] = rmse(hold @ weights, y_hold) / final
-        row[f"{name}_oof_ratio"] = rmse(oof @ weights, y_oof) / rmse(oof @ select_weights(oof, y_oof), y_oof)
+        row[f"{name}_oof_ratio"] = rmse(oof @ weights, y_oof) / greedy_oof
         row[f"{name}_members"] = int(np.count_nonzero(weights))
     print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
     return [row]
