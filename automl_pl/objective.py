@@ -34,6 +34,7 @@ from automl_pl.models import ModelFamily, build_model
 from automl_pl.models._base import starting_params, tree_count
 from automl_pl.pool_guard import pool_sample
 from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor, n_pseudo_labeled
+from automl_pl.stopped_trees import stopping_params, stops_trees, trial_tree_count, with_trees
 from automl_pl.threads import ModelThreads
 from automl_pl.trial_attrs import (
     BEST_N_ROUNDS,
@@ -47,6 +48,8 @@ from automl_pl.trial_attrs import (
     PRUNED_BY,
     PRUNED_BY_TEACHER_GATE,
     PRUNED_FOR_TIME,
+    STOPPED_TREES,
+    STOPPING_TREES,
     SUPERVISED_CV_RMSE,
     SUPERVISED_FOLD_RMSE,
 )
@@ -155,6 +158,8 @@ class PseudoLabelObjective:
         skip_repeats: prune, before any fit, a draw whose configuration was already evaluated, and,
             after its first fold's teachers, a draw that gave the model an evaluated trial gave
             (see :mod:`automl_pl.duplicates`).
+        stop_trees: a booster trial finds its tree count by early stopping on its folds' training rows
+            before fitting its folds with it (see :mod:`automl_pl.stopped_trees`); else it fits the drawn count.
 
     The teachers (round 0, no pseudo-labels) and every round of self-training are
     scored on every fold; the trial's value is ``sqrt(mean fold MSE)`` of the round
@@ -192,6 +197,7 @@ class PseudoLabelObjective:
         fixed_params: Mapping[str, Any] | None = None,
         keep_fold_models: bool = True,
         skip_repeats: bool = True,
+        stop_trees: bool = True,
     ) -> None:
         self.X = X
         self.y = y
@@ -205,6 +211,7 @@ class PseudoLabelObjective:
         self.budget = budget if budget is not None else TimeBudget.unlimited()
         self.fixed_params = dict(fixed_params or {})
         self.skip_repeats = skip_repeats
+        self.stop_trees = stop_trees
         self.skipped = 0
         """Trials in a row stopped for time while a quicker family was foreseen to fit."""
         self.out_of_fold: dict[int, np.ndarray] = {}
@@ -270,8 +277,12 @@ class PseudoLabelObjective:
         started = time.perf_counter()
         fold_seconds: list[float] = []
         kept_teachers = self._kept_teachers(trial)  # its supervised twin's fold models, or None
-        fitted_rows = self.fitted_rows(trial.params) - (len(self.folds[0][0]) if kept_teachers else 0)
-        work = family.work(trial.params) if family.work is not None else None
+        params, stopping_share = trial.params, 0.0  # the parameters the folds fit; each fold's share of stopping
+        if self.stop_trees and stops_trees(family, len(self.folds[0][0])):
+            params = with_trees(family, params, self._trial_trees(trial, family, kept_teachers, started))
+            stopping_share = (time.perf_counter() - started) / len(self.folds)
+        fitted_rows = self.fitted_rows(params) - (len(self.folds[0][0]) if kept_teachers else 0)
+        work = family.work(params) if family.work is not None else None
         for step, (train_rows, valid_rows) in enumerate(self.folds):
             if not self._rest_ends_in_time(family, fitted_rows, work, fold_seconds) \
                     and not self._last_chance_ends_in_time(trial, family, fitted_rows, work, fold_seconds):
@@ -283,7 +294,7 @@ class PseudoLabelObjective:
             n_jobs = self.threads.now()
             try:
                 with self._thread_pools.limit(limits=n_jobs), self.budget.fits_end_in_time():
-                    model = make_estimator(family, trial.params, schema=self.schema,
+                    model = make_estimator(family, params, schema=self.schema,
                                            random_state=self.random_state + step, n_jobs=n_jobs)
                     teacher = (kept_teachers[step] if kept_teachers
                                else clone(model.estimator).fit(X_train, y_train))
@@ -312,7 +323,8 @@ class PseudoLabelObjective:
                         round_pool[r] = round_pool[r] + np.asarray(fitted.predict(self.pool_rows), dtype="float64")
                 first = 1 if "sample_rate" in self.fixed_params and len(round_mse) > 1 else 0
                 fold_seconds.append(time.perf_counter() - fold_started)
-                self.budget.time_fold(family, fold_seconds[-1], fitted_rows, work)
+                # with its share of the stopping fits: the family's next trials will pay for theirs too
+                self.budget.time_fold(family, fold_seconds[-1] + stopping_share, fitted_rows, work)
                 self.skipped = 0
             except OutOfTime:
                 if not self.budget.timed(family):  # a lower bound of its fold: better than foreseeing it free
@@ -323,9 +335,7 @@ class PseudoLabelObjective:
             except optuna.TrialPruned:
                 raise
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
-                reason = f"{family.name} failed in fold {step}: {type(exc).__name__}: {exc}"
-                trial.set_user_attr(FAIL_REASON, reason[:2000])
-                raise TrialModelError(reason) from exc
+                raise _model_failed(trial, f"{family.name} failed in fold {step}", exc) from exc
             by_round = [math.sqrt(np.mean(m)) for m in round_mse]
             trial.report(min(by_round[first:]), step)
             if step + 1 < len(self.folds) and trial.should_prune() \
@@ -343,6 +353,41 @@ class PseudoLabelObjective:
         if self.fold_models is not None:
             self.fold_models.offer(trial.number, value, [models[best] for models in fold_models])
         return value
+
+    def _trial_trees(self, trial: optuna.Trial, family: ModelFamily, kept_teachers: list[Any] | None,
+                     started: float) -> int:
+        """The trial's tree count: the median of its folds' early-stopping counts on their training rows (see
+        :mod:`automl_pl.stopped_trees`). A pseudo-label variant whose teachers are its supervised twin's
+        fold models takes the count they were fitted with. Recorded as ``stopped_trees``."""
+        if kept_teachers:
+            trees = tree_count(kept_teachers[0])
+        else:
+            stopping = stopping_params(family, trial.params)
+            work = family.work(stopping) if family.work is not None else None
+            n_train = len(self.folds[0][0])
+            if not self._rest_ends_in_time(family, n_train, work, []) \
+                    and not self._last_chance_ends_in_time(trial, family, n_train, work, []):
+                self._stop_for_time(trial, family, [], 0, time.perf_counter() - started, first=0)
+                raise optuna.TrialPruned("the time budget ran out before its stopping fits")
+            counts = []
+            for step, (train_rows, _) in enumerate(self.folds):
+                n_jobs = self.threads.now()
+                try:
+                    with self._thread_pools.limit(limits=n_jobs), self.budget.fits_end_in_time():
+                        estimator = build_model(family, stopping, schema=self.schema,
+                                                random_state=self.random_state + step, n_jobs=n_jobs)
+                        counts.append(tree_count(estimator.fit(self.X.iloc[train_rows], self.y[train_rows])))
+                except OutOfTime:
+                    self._stop_for_time(trial, family, [], 0, time.perf_counter() - started, first=0)
+                    raise optuna.TrialPruned(f"the time budget ran out during the stopping fit of fold {step}") \
+                        from None
+                except Exception as exc:
+                    raise _model_failed(trial, f"{family.name} failed in the stopping fit of fold {step}", exc) \
+                        from exc
+            trial.set_user_attr(STOPPING_TREES, counts)
+            trees = trial_tree_count(counts)
+        trial.set_user_attr(STOPPED_TREES, trees)
+        return trees
 
     def fitted_rows(self, params: Mapping[str, Any]) -> float:
         """About how many rows one fold of a trial with ``params`` fits: teachers and students together."""
@@ -511,3 +556,10 @@ def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     if not np.all(np.isfinite(y_pred)):
         raise ValueError("the model predicted NaN or infinite values")
     return float(np.mean((y_true - y_pred) ** 2))
+
+
+def _model_failed(trial: optuna.Trial, where: str, exc: Exception) -> TrialModelError:
+    """The error that fails ``trial`` (only) for a model that raised ``exc``, its reason recorded as ``fail_reason``."""
+    reason = f"{where}: {type(exc).__name__}: {exc}"
+    trial.set_user_attr(FAIL_REASON, reason[:2000])
+    return TrialModelError(reason)

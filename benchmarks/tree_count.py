@@ -42,7 +42,7 @@ def _catboost(trees: int, rate: float, categorical: list[str], **options) -> Cat
                              random_seed=0, cat_features=categorical, **options)
 
 
-def cross_validate(kind: str, X, y, X_hold, categorical) -> tuple[float, np.ndarray, float, list[int]]:
+def cross_validate(kind: str, X, y, X_hold, categorical, *, rounds: int = 50) -> tuple[float, np.ndarray, float, list[int]]:
     """(CV RMSE, holdout predictions, seconds, trees per fold) of one way of counting the trees."""
     started, out_of_fold, hold, counts = time.perf_counter(), np.zeros(len(y)), [], []
     folds = list(KFold(5, shuffle=True, random_state=0).split(X))
@@ -50,7 +50,7 @@ def cross_validate(kind: str, X, y, X_hold, categorical) -> tuple[float, np.ndar
         for train_rows, _ in folds:
             X_fit, X_stop, y_fit, y_stop = train_test_split(X.iloc[train_rows], y[train_rows], test_size=0.1,
                                                             random_state=0)
-            stopped = _catboost(3000, 0.05, categorical, early_stopping_rounds=50).fit(
+            stopped = _catboost(3000, 0.05, categorical, early_stopping_rounds=rounds).fit(
                 X_fit, y_fit, eval_set=(X_stop, y_stop))
             counts.append(stopped.get_best_iteration() + 1)
         if kind == "es_median":  # one count for the trial, from every fold's stopping (training rows only)
@@ -70,6 +70,8 @@ def main() -> int:
     parser.add_argument("--cases", nargs="+", default=list(CASES), help="DATASET:REGIME")
     parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
     parser.add_argument("--out", type=Path, default=HERE / "out/tree_count")
+    parser.add_argument("--rounds", type=int, default=50, help="early-stopping rounds of es and es_median")
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="280 always runs: the base")
     args = parser.parse_args()
     for case in args.cases:
         dataset, regime = case.split(":")
@@ -82,11 +84,13 @@ def main() -> int:
         X, y, _, X_hold, y_hold = read_case(directory)
         categorical = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         X, X_hold, y = _text(X, categorical), _text(X_hold, categorical), y.to_numpy(dtype="float64")
-        results = {kind: cross_validate(kind, X, y, X_hold, categorical) for kind in KINDS}
+        results = {kind: cross_validate(kind, X, y, X_hold, categorical, rounds=args.rounds)
+                   for kind in dict.fromkeys(["280", *args.kinds])}
         base_cv, base_hold = results["280"][0], np.sqrt(np.mean((results["280"][1] - y_hold) ** 2))
         parts = [f"{kind}: cv {cv / base_cv:.4f} hold {np.sqrt(np.mean((hold - y_hold) ** 2)) / base_hold:.4f} "
                  f"{seconds:.1f}s" for kind, (cv, hold, seconds, _) in results.items()]
-        print(f"{case:16s} " + "  ".join(parts) + f"  es trees {results['es'][3]}", flush=True)
+        counts = next((f"  {kind} trees {results[kind][3]}" for kind in ("es", "es_median") if kind in results), "")
+        print(f"{case:16s} " + "  ".join(parts) + counts, flush=True)
     return 0
 
 
