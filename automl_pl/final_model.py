@@ -155,7 +155,7 @@ def fit_final_model(study: optuna.Study, data: PreparedData, *, folds: Sequence[
     for number, weight in members.items():
         trial, fitted = trials[number], (students or {}).get(number) or (None if kept is None else kept.get(number))
         family = get_family(trial.params["model"])
-        params = fitted_params(family, trial.params, trial.user_attrs)  # with the tree count it stopped at
+        params = fitted_params(trial)  # with the tree count it stopped at
         for k, (train_rows, _) in enumerate(parts):
             estimators.append(FrozenEstimator(fitted[k]) if fitted is not None else make_estimator(
                 family, params, schema=data.schema, random_state=random_state + k,

@@ -32,9 +32,10 @@ from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels, best_distinct, ou
 from automl_pl.mix_gain import EnsembleReference, gain_threshold, mix_gain
 from automl_pl.models import ModelFamily, build_model
 from automl_pl.models._base import starting_params, tree_count
+from automl_pl.models._early_stopping import stopping_share
 from automl_pl.pool_guard import pool_sample
 from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor, n_pseudo_labeled
-from automl_pl.stopped_trees import stopping_params, stops_trees, trial_tree_count, with_trees
+from automl_pl.stopped_trees import STOPPING_SHARE, fitted_params, stopping_params, stops_trees, with_trees
 from automl_pl.threads import ModelThreads
 from automl_pl.trial_attrs import (
     BEST_N_ROUNDS,
@@ -49,7 +50,6 @@ from automl_pl.trial_attrs import (
     PRUNED_BY_TEACHER_GATE,
     PRUNED_FOR_TIME,
     STOPPED_TREES,
-    STOPPING_TREES,
     SUPERVISED_CV_RMSE,
     SUPERVISED_FOLD_RMSE,
 )
@@ -158,8 +158,9 @@ class PseudoLabelObjective:
         skip_repeats: prune, before any fit, a draw whose configuration was already evaluated, and,
             after its first fold's teachers, a draw that gave the model an evaluated trial gave
             (see :mod:`automl_pl.duplicates`).
-        stop_trees: a booster trial finds its tree count by early stopping on its folds' training rows
-            before fitting its folds with it (see :mod:`automl_pl.stopped_trees`); else it fits the drawn count.
+        stop_trees: a booster trial trims its drawn tree count by early stopping on its first fold's
+            training rows before fitting its folds with it (see :mod:`automl_pl.stopped_trees`); else it
+            fits the drawn count.
 
     The teachers (round 0, no pseudo-labels) and every round of self-training are
     scored on every fold; the trial's value is ``sqrt(mean fold MSE)`` of the round
@@ -170,7 +171,8 @@ class PseudoLabelObjective:
     ``supervised_cv_rmse`` (the teachers' score, which costs no extra fit),
     ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
     ``n_pseudo_labeled``, ``fit_seconds`` and, for boosters, ``n_trees`` (per fold, the chosen
-    round's trees: the best iteration when they stopped early); a failing model leaves ``fail_reason``.
+    round's trees) and, where a stopping fit trimmed it, ``stopped_trees``; a failing model leaves
+    ``fail_reason``.
     A draw whose configuration was already evaluated is pruned before any fit, and one whose first
     fold's teachers predict as an evaluated trial's did (same family and pseudo-label settings) is
     pruned before its students and later folds (see :mod:`automl_pl.duplicates`).
@@ -277,10 +279,11 @@ class PseudoLabelObjective:
         started = time.perf_counter()
         fold_seconds: list[float] = []
         kept_teachers = self._kept_teachers(trial)  # its supervised twin's fold models, or None
-        params, stopping_share = trial.params, 0.0  # the parameters the folds fit; each fold's share of stopping
+        params = trial.params  # the parameters the folds fit
         if self.stop_trees and stops_trees(family, len(self.folds[0][0])):
             params = with_trees(family, params, self._trial_trees(trial, family, kept_teachers, started))
-            stopping_share = (time.perf_counter() - started) / len(self.folds)
+            if self.skip_repeats:  # another count drawn, the same count found: the same configuration
+                skip_if_seen(trial, params_of=fitted_params)
         fitted_rows = self.fitted_rows(params) - (len(self.folds[0][0]) if kept_teachers else 0)
         work = family.work(params) if family.work is not None else None
         for step, (train_rows, valid_rows) in enumerate(self.folds):
@@ -323,8 +326,7 @@ class PseudoLabelObjective:
                         round_pool[r] = round_pool[r] + np.asarray(fitted.predict(self.pool_rows), dtype="float64")
                 first = 1 if "sample_rate" in self.fixed_params and len(round_mse) > 1 else 0
                 fold_seconds.append(time.perf_counter() - fold_started)
-                # with its share of the stopping fits: the family's next trials will pay for theirs too
-                self.budget.time_fold(family, fold_seconds[-1] + stopping_share, fitted_rows, work)
+                self.budget.time_fold(family, fold_seconds[-1], fitted_rows, work)
                 self.skipped = 0
             except OutOfTime:
                 if not self.budget.timed(family):  # a lower bound of its fold: better than foreseeing it free
@@ -356,36 +358,31 @@ class PseudoLabelObjective:
 
     def _trial_trees(self, trial: optuna.Trial, family: ModelFamily, kept_teachers: list[Any] | None,
                      started: float) -> int:
-        """The trial's tree count: the median of its folds' early-stopping counts on their training rows (see
-        :mod:`automl_pl.stopped_trees`). A pseudo-label variant whose teachers are its supervised twin's
-        fold models takes the count they were fitted with. Recorded as ``stopped_trees``."""
+        """The trial's tree count: its drawn count, trimmed by one early-stopping fit on the first fold's training
+        rows (see :mod:`automl_pl.stopped_trees`). A pseudo-label variant whose teachers are its supervised
+        twin's fold models takes the count they were fitted with. Recorded as ``stopped_trees``."""
         if kept_teachers:
             trees = tree_count(kept_teachers[0])
         else:
-            stopping = stopping_params(family, trial.params)
-            work = family.work(stopping) if family.work is not None else None
             n_train = len(self.folds[0][0])
+            work = family.work(trial.params) if family.work is not None else None
             if not self._rest_ends_in_time(family, n_train, work, []) \
                     and not self._last_chance_ends_in_time(trial, family, n_train, work, []):
                 self._stop_for_time(trial, family, [], 0, time.perf_counter() - started, first=0)
-                raise optuna.TrialPruned("the time budget ran out before its stopping fits")
-            counts = []
-            for step, (train_rows, _) in enumerate(self.folds):
-                n_jobs = self.threads.now()
-                try:
-                    with self._thread_pools.limit(limits=n_jobs), self.budget.fits_end_in_time():
-                        estimator = build_model(family, stopping, schema=self.schema,
-                                                random_state=self.random_state + step, n_jobs=n_jobs)
-                        counts.append(tree_count(estimator.fit(self.X.iloc[train_rows], self.y[train_rows])))
-                except OutOfTime:
-                    self._stop_for_time(trial, family, [], 0, time.perf_counter() - started, first=0)
-                    raise optuna.TrialPruned(f"the time budget ran out during the stopping fit of fold {step}") \
-                        from None
-                except Exception as exc:
-                    raise _model_failed(trial, f"{family.name} failed in the stopping fit of fold {step}", exc) \
-                        from exc
-            trial.set_user_attr(STOPPING_TREES, counts)
-            trees = trial_tree_count(counts)
+                raise optuna.TrialPruned("the time budget ran out before its stopping fit")
+            train_rows = self.folds[0][0]
+            n_jobs = self.threads.now()
+            try:
+                with self._thread_pools.limit(limits=n_jobs), self.budget.fits_end_in_time(), \
+                        stopping_share(STOPPING_SHARE):
+                    estimator = build_model(family, stopping_params(family, trial.params), schema=self.schema,
+                                            random_state=self.random_state, n_jobs=n_jobs)
+                    trees = tree_count(estimator.fit(self.X.iloc[train_rows], self.y[train_rows]))
+            except OutOfTime:
+                self._stop_for_time(trial, family, [], 0, time.perf_counter() - started, first=0)
+                raise optuna.TrialPruned("the time budget ran out during its stopping fit") from None
+            except Exception as exc:
+                raise _model_failed(trial, f"{family.name} failed in its stopping fit", exc) from exc
         trial.set_user_attr(STOPPED_TREES, trees)
         return trees
 

@@ -1,43 +1,54 @@
-"""One tree count per booster trial, found by early stopping on every fold's training rows.
+"""A booster trial's tree count: the count it drew as a cap, trimmed by early stopping once per trial.
 
 XGBoost, LightGBM and CatBoost trials do not fit the tree count they drew as it is. Before its
-folds, such a trial fits its configuration once per fold with up to :data:`CAP_FACTOR` times the drawn
-count, on the fold's *training* rows only: a tenth of them held out to stop on
-(:mod:`automl_pl.models._early_stopping`), stopped once :func:`stopping_rounds` trees in a row did not
-lower the error there. The median of the folds' best counts is the trial's count: every fold model
-is then fitted with it on all its training rows, as without stopping, so no row is given up and the
-validation rows never choose anything. The trial records it as ``stopped_trees``; refits of the
-trial (final model, students of the teacher round) read it back with :func:`fitted_params`.
+folds, such a trial fits its configuration once on the first fold's *training* rows, a quarter of
+them (:data:`STOPPING_SHARE`) held out to stop on, and stops once :func:`stopping_rounds` trees in a
+row did not lower the error there. The trees of its best iteration, at most the drawn count, are the
+trial's count: every fold model is then fitted with it on all its training rows, so no fold gives
+rows up. The trial records it as ``stopped_trees``; refits of the trial (the final model, students of
+the teacher round, a study refitted from its storage) read it back with :func:`fitted_params`.
 
-Why the median and a refit: one fold's count swings (180 to 2,331 trees across the five folds of
-one case, benchmarks/tree_count.py), and a fold model that keeps a tenth of its rows aside to stop
-on lost more than stopping won (benchmarks/RESULTS.md, issue 20's fifth A/B). Out of fold, one count
-per trial from the five stoppings beat a fixed 280 trees at 0.08 and CatBoost's own 1,000 at 0.05
-on seven benchmark cases (tree_count.py, 200 rounds); what it costs is the stopping fits.
+What the count sees: the first fold's training rows, which hold the other folds' validation rows,
+so the count is chosen as the drawn hyperparameters are (by rows every fold is scored on), one number
+per trial; no fold model is ever stopped on its own validation rows.
 
-Folds of fewer than :data:`~automl_pl.models._early_stopping.MIN_ROWS` training rows do not stop:
-there the drawn count is fitted as it is.
+Why so (``benchmarks/tree_count.py`` and the A/Bs in ``benchmarks/RESULTS.md``, issue 20):
+
+* A count found once per trial is refitted on all rows: fold models that kept their own stopping gave
+  up a tenth of their rows and lost more than stopping won (Gapminder 4-5 %).
+* Once, on a quarter of one fold's rows, not once per fold: one fold's tenth is too few rows to stop on
+  (per-fold counts of one case ranged 285 to 2,331), and stopping every fold doubled the cost of a trial.
+* The drawn count is the cap: letting stopping grow up to twice as many trees found better counts on
+  the data that want them, but made trials so much slower that at 60 s the studies lost more (Ames:
+  CatBoost's stopping alone ran out of time, +6 %). Trimmed, a trial costs at most one fit more than
+  its drawn count, and less where fewer trees suffice (CatBoost 280 trees at 0.08: 92 on Big Mart, 56 on
+  BudgetFood, 74 on CPS, 1.5-2.8 % lower RMSE out of fold, in a third of the time).
+
+Trials on folds of fewer than :data:`~automl_pl.models._early_stopping.MIN_ROWS` training rows do not
+stop: there the drawn count is fitted as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from automl_pl.models import ModelFamily
+from automl_pl.models import ModelFamily, get_family
 from automl_pl.models._early_stopping import stops_early
 from automl_pl.trial_attrs import STOPPED_TREES
 
-CAP_FACTOR = 2
-"""The stopping fits may grow this many times the drawn count: stopping finds more trees as well as fewer."""
+if TYPE_CHECKING:
+    import optuna
+    from optuna.trial import FrozenTrial
+
+STOPPING_SHARE = 0.25
+"""The share of the first fold's training rows the stopping fit holds out to stop on."""
 MIN_ROUNDS, MAX_ROUNDS = 20, 200
 """Bounds of the early-stopping rounds: a quarter of the cap within them (see :func:`stopping_rounds`)."""
 
 
 def stops_trees(family: ModelFamily, n_train: int) -> bool:
-    """Whether trials of ``family`` on folds of ``n_train`` training rows find their tree count by stopping."""
+    """Whether trials of ``family`` on folds of ``n_train`` training rows trim their tree count by stopping."""
     return family.trees is not None and family.stopping_rounds is not None and stops_early(MIN_ROUNDS, n_train)
 
 
@@ -47,14 +58,8 @@ def stopping_rounds(cap: int) -> int:
 
 
 def stopping_params(family: ModelFamily, params: Mapping[str, Any]) -> dict[str, Any]:
-    """``params`` for a stopping fit: the drawn count times :data:`CAP_FACTOR` as the cap, the rounds set."""
-    cap = CAP_FACTOR * int(params[family.trees])
-    return {**params, family.trees: cap, family.stopping_rounds: stopping_rounds(cap)}
-
-
-def trial_tree_count(counts: Sequence[int]) -> int:
-    """The trial's count from the folds' stopping counts: their median, rounded down, at least 1."""
-    return max(1, int(np.median(counts)))
+    """``params`` for the stopping fit: the drawn count as the cap, the library's early-stopping rounds set."""
+    return {**params, family.stopping_rounds: stopping_rounds(int(params[family.trees]))}
 
 
 def with_trees(family: ModelFamily, params: Mapping[str, Any], trees: int | None) -> dict[str, Any]:
@@ -62,6 +67,6 @@ def with_trees(family: ModelFamily, params: Mapping[str, Any], trees: int | None
     return dict(params) if trees is None or family.trees is None else {**params, family.trees: int(trees)}
 
 
-def fitted_params(family: ModelFamily, params: Mapping[str, Any], user_attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters a trial's fold models were fitted with: its ``params`` and the count it stopped at, if any."""
-    return with_trees(family, params, user_attrs.get(STOPPED_TREES))
+def fitted_params(trial: optuna.Trial | FrozenTrial) -> dict[str, Any]:
+    """The parameters a trial's fold models were fitted with: those it drew, with the count it stopped at, if any."""
+    return with_trees(get_family(trial.params["model"]), trial.params, trial.user_attrs.get(STOPPED_TREES))

@@ -200,8 +200,8 @@ def _students_of(trial: FrozenTrial, members: Mapping[int, float], fold_models: 
     models = []
     for k, (train_rows, _) in enumerate(folds):
         teacher = FoldMix([fold_models[n][k] for n in members], [members[n] for n in members])
-        base = build_model(family, fitted_params(family, trial.params, trial.user_attrs), schema=data.schema,
-                           random_state=random_state + k, n_jobs=n_jobs)
+        base = build_model(family, fitted_params(trial), schema=data.schema, random_state=random_state + k,
+                           n_jobs=n_jobs)
         student = PseudoLabelRegressor(base, sample_rate=sample_rate, selection="random", pseudo_weight=1.0,
                                        n_rounds=1, random_state=random_state + k)
         models.append(student.fit(data.X.iloc[train_rows], data.y[train_rows], X_unlabeled=data.X_unlabeled,

@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE))
 from bench_datasets import load  # noqa: E402
 from peers import read_case, write_case  # noqa: E402
 
-KINDS = ("280", "1000", "es", "es_median")
+KINDS = ("280", "1000", "es", "es_median", "es_once", "trim280")
 CASES = ("diamonds:10", "bigmart:10", "wage:full", "cps1988:10", "budgetfood:10", "gapminder:full", "chem_yield:full")
 
 
@@ -55,9 +55,20 @@ def cross_validate(kind: str, X, y, X_hold, categorical, *, rounds: int = 50) ->
             counts.append(stopped.get_best_iteration() + 1)
         if kind == "es_median":  # one count for the trial, from every fold's stopping (training rows only)
             counts = [int(np.median(counts))] * len(folds)
+    if kind == "es_once":  # one stopping on a fifth of all the labelled rows, its count for every fold
+        X_fit, X_stop, y_fit, y_stop = train_test_split(X, y, test_size=0.2, random_state=0)
+        stopped = _catboost(3000, 0.05, categorical, early_stopping_rounds=rounds).fit(
+            X_fit, y_fit, eval_set=(X_stop, y_stop))
+        counts = [stopped.get_best_iteration() + 1] * len(folds)
+    if kind == "trim280":  # the 280 at 0.08 as a cap: one stopping on a quarter of fold 0's training rows
+        X_fit, X_stop, y_fit, y_stop = train_test_split(X.iloc[folds[0][0]], y[folds[0][0]], test_size=0.25,
+                                                        random_state=0)
+        stopped = _catboost(280, 0.08, categorical, early_stopping_rounds=70).fit(
+            X_fit, y_fit, eval_set=(X_stop, y_stop))
+        counts = [stopped.get_best_iteration() + 1] * len(folds)
     for k, (train_rows, valid_rows) in enumerate(folds):
         X_train, y_train = X.iloc[train_rows], y[train_rows]
-        trees, rate = {"280": (280, 0.08), "1000": (1000, 0.05)}.get(kind) or (counts[k], 0.05)
+        trees, rate = {"280": (280, 0.08), "1000": (1000, 0.05)}.get(kind) or (counts[k], 0.08 if kind == "trim280" else 0.05)
         model = _catboost(trees, rate, categorical).fit(X_train, y_train)
         out_of_fold[valid_rows] = model.predict(X.iloc[valid_rows])
         hold.append(model.predict(X_hold))
@@ -89,7 +100,8 @@ def main() -> int:
         base_cv, base_hold = results["280"][0], np.sqrt(np.mean((results["280"][1] - y_hold) ** 2))
         parts = [f"{kind}: cv {cv / base_cv:.4f} hold {np.sqrt(np.mean((hold - y_hold) ** 2)) / base_hold:.4f} "
                  f"{seconds:.1f}s" for kind, (cv, hold, seconds, _) in results.items()]
-        counts = next((f"  {kind} trees {results[kind][3]}" for kind in ("es", "es_median") if kind in results), "")
+        counts = "".join(f"  {kind} trees {results[kind][3]}" for kind in ("es", "es_median", "es_once", "trim280")
+                         if kind in results)
         print(f"{case:16s} " + "  ".join(parts) + counts, flush=True)
     return 0
 
