@@ -1,15 +1,23 @@
-"""How many trees? CatBoost's count fixed, or chosen per fold by early stopping and then refitted. A probe.
+"""How many trees? CatBoost's count fixed, or chosen by early stopping and then refitted. A probe.
 
-    python benchmarks/tree_count.py [--cases diamonds:10 bigmart:10 ...] [--bigmart-dir ../shared/data/bigmart]
+    python benchmarks/tree_count.py [--cases diamonds:10 bigmart:10 ...] [--rounds 50] [--kinds es es_median ...]
+                                    [--bigmart-dir ../shared/data/bigmart]
 
 On each case of ``peers.py`` (its split, seed 0), CatBoost (depth 6, L2 3, plain CatBoost on the raw
-columns, categorical columns as CatBoost's own) is cross-validated (5 folds) three ways: ``280`` trees
-at 0.08 (the portfolio's kind of configuration), ``1000`` at 0.05 (CatBoost's own tree count), and
-``es``: each fold's training rows split 90/10, trees added at 0.05 (at most 3,000) until 50 in a row
-do not lower the error on the 10%, then a refit on all the fold's training rows with the count found,
-so that no row is given up (what ``automl_pl/models/_early_stopping.py`` would need to be used without
-the loss of rows it was measured to cost). Printed per case: CV RMSE and holdout RMSE (mean of the
-fold models) of ``1000`` and ``es`` over ``280``'s, their seconds, and the counts ``es`` chose per fold.
+columns, categorical columns as CatBoost's own) is cross-validated (5 folds) in these ways (``--kinds``;
+``280`` always runs, as the base):
+
+* ``280``: 280 trees at 0.08 (the portfolio's kind of configuration); ``1000``: 1,000 at 0.05 (CatBoost's own);
+* ``es``: each fold's training rows split 90/10, trees added at 0.05 (at most 3,000) until ``--rounds``
+  in a row do not lower the error on the 10%, then a refit on all the fold's training rows with the
+  count found, so that no row is given up;
+* ``es_median``: the same stopping in every fold, then every fold refitted with the median of the counts;
+* ``es_once``: one stopping on a fifth of all the labelled rows (at 0.05, at most 3,000), its count for every fold;
+* ``trim280``: 280 at 0.08 as a cap, one stopping (``cap // 4`` = 70 rounds) on a quarter of the first
+  fold's training rows, its count for every fold: what the second A/B arm of 2026-12-01 (a1ab4af) did.
+
+Printed per case: CV RMSE and holdout RMSE (mean of the fold models) over ``280``'s, seconds, and the
+counts per fold of the stopping kinds.
 """
 
 from __future__ import annotations
@@ -42,7 +50,8 @@ def _catboost(trees: int, rate: float, categorical: list[str], **options) -> Cat
                              random_seed=0, cat_features=categorical, **options)
 
 
-def cross_validate(kind: str, X, y, X_hold, categorical, *, rounds: int = 50) -> tuple[float, np.ndarray, float, list[int]]:
+def cross_validate(kind: str, X, y, X_hold, categorical, *,
+                   rounds: int = 50) -> tuple[float, np.ndarray, float, list[int]]:
     """(CV RMSE, holdout predictions, seconds, trees per fold) of one way of counting the trees."""
     started, out_of_fold, hold, counts = time.perf_counter(), np.zeros(len(y)), [], []
     folds = list(KFold(5, shuffle=True, random_state=0).split(X))
@@ -68,7 +77,8 @@ def cross_validate(kind: str, X, y, X_hold, categorical, *, rounds: int = 50) ->
         counts = [stopped.get_best_iteration() + 1] * len(folds)
     for k, (train_rows, valid_rows) in enumerate(folds):
         X_train, y_train = X.iloc[train_rows], y[train_rows]
-        trees, rate = {"280": (280, 0.08), "1000": (1000, 0.05)}.get(kind) or (counts[k], 0.08 if kind == "trim280" else 0.05)
+        fixed = {"280": (280, 0.08), "1000": (1000, 0.05)}
+        trees, rate = fixed.get(kind) or (counts[k], 0.08 if kind == "trim280" else 0.05)
         model = _catboost(trees, rate, categorical).fit(X_train, y_train)
         out_of_fold[valid_rows] = model.predict(X.iloc[valid_rows])
         hold.append(model.predict(X_hold))
