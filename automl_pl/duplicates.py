@@ -9,10 +9,6 @@ at once, before any fit, its ``pruned_by`` set to ``"duplicate"`` and ``duplicat
 trial that did (see :mod:`automl_pl.trial_attrs`). It reports no value, so TPE ranks it below every
 evaluated trial and turns to other parameters.
 
-A booster's draw that differs only in its tree count can find by early stopping the count an
-evaluated trial fitted (:mod:`automl_pl.stopped_trees`): it is pruned the same way once its count is
-known, before its folds are fitted.
-
 Other parameters, the same model: a family's parameters can differ and still give the same model
 (Bayesian ridge's priors barely move its weights; a depth limit that the trees never reach). So
 every draw is also judged by what its first fold gave: after the teachers of fold 0 are fitted,
@@ -70,34 +66,23 @@ def configuration_key(params) -> tuple:
                         for name, value in params.items()))
 
 
-def _drawn(trial: optuna.Trial | FrozenTrial) -> Mapping[str, Any]:
-    return trial.params
-
-
-def evaluated_twin(trial: optuna.Trial, finished: list[FrozenTrial], *,
-                   params_of: Callable[[Any], Mapping[str, Any]] = _drawn) -> FrozenTrial | None:
-    """The first of ``finished`` trials that evaluated the same configuration as ``trial``, or ``None``.
-
-    ``params_of(trial)`` is a trial's configuration: by default its parameters as drawn.
-    """
-    key = configuration_key(params_of(trial))
+def evaluated_twin(trial: optuna.Trial, finished: list[FrozenTrial]) -> FrozenTrial | None:
+    """The first of ``finished`` trials that evaluated the same configuration as ``trial``, or ``None``."""
+    key = configuration_key(trial.params)
     for other in finished:
         if other.number == trial.number or other.user_attrs.get(PRUNED_BY) in NOT_EVALUATED:
             continue
-        if other.state in (TrialState.COMPLETE, TrialState.PRUNED) and configuration_key(params_of(other)) == key:
+        if other.state in (TrialState.COMPLETE, TrialState.PRUNED) and configuration_key(other.params) == key:
             return other
     return None
 
 
-def skip_if_seen(trial: optuna.Trial, *, params_of: Callable[[Any], Mapping[str, Any]] = _drawn) -> None:
-    """Prune ``trial`` when its configuration was already evaluated in its study: before any fit, with the
-    parameters as drawn; again with those its folds will fit (``params_of``: a booster's stopped tree count,
-    see :mod:`automl_pl.stopped_trees`), before they are fitted."""
+def skip_if_seen(trial: optuna.Trial) -> None:
+    """Prune ``trial`` before any fit when its configuration was already evaluated in its study."""
     study = getattr(trial, "study", None)  # a FixedTrial has none
     if study is None:
         return
-    twin = evaluated_twin(trial, study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)),
-                          params_of=params_of)
+    twin = evaluated_twin(trial, study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     if twin is not None:
         trial.set_user_attr(PRUNED_BY, PRUNED_AS_DUPLICATE)
         trial.set_user_attr(DUPLICATE_OF, twin.number)

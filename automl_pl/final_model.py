@@ -28,7 +28,6 @@ from automl_pl.objective import make_estimator
 from automl_pl.pool_guard import MIN_CANDIDATES, straying
 from automl_pl.result import PreparedData, TuneResult
 from automl_pl.stacking import choose_combination, first_kfold
-from automl_pl.stopped_trees import fitted_params
 from automl_pl.trial_attrs import BEST_N_ROUNDS, ENSEMBLE, FAIL_REASON, FIT_SECONDS, PRUNED_BY, PRUNED_FOR_TIME
 
 REFIT_MARGIN = 1.25
@@ -154,11 +153,9 @@ def fit_final_model(study: optuna.Study, data: PreparedData, *, folds: Sequence[
     estimators, weights, rows = [], [], []
     for number, weight in members.items():
         trial, fitted = trials[number], (students or {}).get(number) or (None if kept is None else kept.get(number))
-        family = get_family(trial.params["model"])
-        params = fitted_params(trial)  # with the tree count it stopped at
         for k, (train_rows, _) in enumerate(parts):
             estimators.append(FrozenEstimator(fitted[k]) if fitted is not None else make_estimator(
-                family, params, schema=data.schema, random_state=random_state + k,
+                get_family(trial.params["model"]), trial.params, schema=data.schema, random_state=random_state + k,
                 n_jobs=n_jobs, n_rounds=trial.user_attrs.get(BEST_N_ROUNDS)))
             weights.append(weight / len(parts))
             rows.append(train_rows)

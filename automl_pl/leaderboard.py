@@ -40,8 +40,8 @@ TRIAL_COLUMNS = ("trial", "family", "state", "cv_rmse", "supervised_cv_rmse", "s
 (no pseudo-labels). ``sample_rate`` .. ``n_rounds`` are the pseudo-label settings the trial drew
 (``selection`` and the rest are empty with ``sample_rate`` 0); ``rounds_used`` is the round it kept
 (0: its teachers won and pseudo-labels were turned down); ``n_pseudo_labeled`` the unlabelled rows
-pseudo-labelled per fold. ``n_trees`` is a booster's mean tree count over its folds (the count
-it found by early stopping on the folds' training rows: see :mod:`automl_pl.stopped_trees`). ``pruned_by`` says why a pruned trial stopped when not by the
+pseudo-labelled per fold. ``n_trees`` is a booster's mean tree count over its folds (its best
+iteration where it stopped early). ``pruned_by`` says why a pruned trial stopped when not by the
 pruner (``deadline``, ``teacher_gate``, ``duplicate``, ``same_model``), or why a failed one failed. ``final_weight``
 is the trial's weight in the final model, where one was recorded for the study's best trial."""
 

@@ -32,10 +32,8 @@ from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels, best_distinct, ou
 from automl_pl.mix_gain import EnsembleReference, gain_threshold, mix_gain
 from automl_pl.models import ModelFamily, build_model
 from automl_pl.models._base import starting_params, tree_count
-from automl_pl.models._early_stopping import stopping_share
 from automl_pl.pool_guard import pool_sample
 from automl_pl.pseudo_label import CONFIDENCE_TEACHERS, SELECTIONS, PseudoLabelRegressor, n_pseudo_labeled
-from automl_pl.stopped_trees import STOPPING_SHARE, fitted_params, stopping_params, stops_trees, with_trees
 from automl_pl.threads import ModelThreads
 from automl_pl.trial_attrs import (
     BEST_N_ROUNDS,
@@ -49,7 +47,6 @@ from automl_pl.trial_attrs import (
     PRUNED_BY,
     PRUNED_BY_TEACHER_GATE,
     PRUNED_FOR_TIME,
-    STOPPED_TREES,
     SUPERVISED_CV_RMSE,
     SUPERVISED_FOLD_RMSE,
 )
@@ -158,9 +155,6 @@ class PseudoLabelObjective:
         skip_repeats: prune, before any fit, a draw whose configuration was already evaluated, and,
             after its first fold's teachers, a draw that gave the model an evaluated trial gave
             (see :mod:`automl_pl.duplicates`).
-        stop_trees: a booster trial trims its drawn tree count by early stopping on its first fold's
-            training rows before fitting its folds with it (see :mod:`automl_pl.stopped_trees`); else it
-            fits the drawn count.
 
     The teachers (round 0, no pseudo-labels) and every round of self-training are
     scored on every fold; the trial's value is ``sqrt(mean fold MSE)`` of the round
@@ -171,8 +165,7 @@ class PseudoLabelObjective:
     ``supervised_cv_rmse`` (the teachers' score, which costs no extra fit),
     ``cv_rmse_by_round``, ``best_n_rounds``, ``fold_rmse``, ``supervised_fold_rmse``,
     ``n_pseudo_labeled``, ``fit_seconds`` and, for boosters, ``n_trees`` (per fold, the chosen
-    round's trees) and, where a stopping fit trimmed it, ``stopped_trees``; a failing model leaves
-    ``fail_reason``.
+    round's trees: the best iteration when they stopped early); a failing model leaves ``fail_reason``.
     A draw whose configuration was already evaluated is pruned before any fit, and one whose first
     fold's teachers predict as an evaluated trial's did (same family and pseudo-label settings) is
     pruned before its students and later folds (see :mod:`automl_pl.duplicates`).
@@ -199,7 +192,6 @@ class PseudoLabelObjective:
         fixed_params: Mapping[str, Any] | None = None,
         keep_fold_models: bool = True,
         skip_repeats: bool = True,
-        stop_trees: bool = True,
     ) -> None:
         self.X = X
         self.y = y
@@ -213,7 +205,6 @@ class PseudoLabelObjective:
         self.budget = budget if budget is not None else TimeBudget.unlimited()
         self.fixed_params = dict(fixed_params or {})
         self.skip_repeats = skip_repeats
-        self.stop_trees = stop_trees
         self.skipped = 0
         """Trials in a row stopped for time while a quicker family was foreseen to fit."""
         self.out_of_fold: dict[int, np.ndarray] = {}
@@ -279,13 +270,8 @@ class PseudoLabelObjective:
         started = time.perf_counter()
         fold_seconds: list[float] = []
         kept_teachers = self._kept_teachers(trial)  # its supervised twin's fold models, or None
-        params = trial.params  # the parameters the folds fit
-        if self.stop_trees and stops_trees(family, len(self.folds[0][0])):
-            params = with_trees(family, params, self._trial_trees(trial, family, kept_teachers, started))
-            if self.skip_repeats:  # another count drawn, the same count found: the same configuration
-                skip_if_seen(trial, params_of=fitted_params)
-        fitted_rows = self.fitted_rows(params) - (len(self.folds[0][0]) if kept_teachers else 0)
-        work = family.work(params) if family.work is not None else None
+        fitted_rows = self.fitted_rows(trial.params) - (len(self.folds[0][0]) if kept_teachers else 0)
+        work = family.work(trial.params) if family.work is not None else None
         for step, (train_rows, valid_rows) in enumerate(self.folds):
             if not self._rest_ends_in_time(family, fitted_rows, work, fold_seconds) \
                     and not self._last_chance_ends_in_time(trial, family, fitted_rows, work, fold_seconds):
@@ -297,7 +283,7 @@ class PseudoLabelObjective:
             n_jobs = self.threads.now()
             try:
                 with self._thread_pools.limit(limits=n_jobs), self.budget.fits_end_in_time():
-                    model = make_estimator(family, params, schema=self.schema,
+                    model = make_estimator(family, trial.params, schema=self.schema,
                                            random_state=self.random_state + step, n_jobs=n_jobs)
                     teacher = (kept_teachers[step] if kept_teachers
                                else clone(model.estimator).fit(X_train, y_train))
@@ -337,7 +323,9 @@ class PseudoLabelObjective:
             except optuna.TrialPruned:
                 raise
             except Exception as exc:  # any model failure fails this trial only; Optuna records it
-                raise _model_failed(trial, f"{family.name} failed in fold {step}", exc) from exc
+                reason = f"{family.name} failed in fold {step}: {type(exc).__name__}: {exc}"
+                trial.set_user_attr(FAIL_REASON, reason[:2000])
+                raise TrialModelError(reason) from exc
             by_round = [math.sqrt(np.mean(m)) for m in round_mse]
             trial.report(min(by_round[first:]), step)
             if step + 1 < len(self.folds) and trial.should_prune() \
@@ -355,36 +343,6 @@ class PseudoLabelObjective:
         if self.fold_models is not None:
             self.fold_models.offer(trial.number, value, [models[best] for models in fold_models])
         return value
-
-    def _trial_trees(self, trial: optuna.Trial, family: ModelFamily, kept_teachers: list[Any] | None,
-                     started: float) -> int:
-        """The trial's tree count: its drawn count, trimmed by one early-stopping fit on the first fold's training
-        rows (see :mod:`automl_pl.stopped_trees`). A pseudo-label variant whose teachers are its supervised
-        twin's fold models takes the count they were fitted with. Recorded as ``stopped_trees``."""
-        if kept_teachers:
-            trees = tree_count(kept_teachers[0])
-        else:
-            n_train = len(self.folds[0][0])
-            work = family.work(trial.params) if family.work is not None else None
-            if not self._rest_ends_in_time(family, n_train, work, []) \
-                    and not self._last_chance_ends_in_time(trial, family, n_train, work, []):
-                self._stop_for_time(trial, family, [], 0, time.perf_counter() - started, first=0)
-                raise optuna.TrialPruned("the time budget ran out before its stopping fit")
-            train_rows = self.folds[0][0]
-            n_jobs = self.threads.now()
-            try:
-                with self._thread_pools.limit(limits=n_jobs), self.budget.fits_end_in_time(), \
-                        stopping_share(STOPPING_SHARE):
-                    estimator = build_model(family, stopping_params(family, trial.params), schema=self.schema,
-                                            random_state=self.random_state, n_jobs=n_jobs)
-                    trees = tree_count(estimator.fit(self.X.iloc[train_rows], self.y[train_rows]))
-            except OutOfTime:
-                self._stop_for_time(trial, family, [], 0, time.perf_counter() - started, first=0)
-                raise optuna.TrialPruned("the time budget ran out during its stopping fit") from None
-            except Exception as exc:
-                raise _model_failed(trial, f"{family.name} failed in its stopping fit", exc) from exc
-        trial.set_user_attr(STOPPED_TREES, trees)
-        return trees
 
     def fitted_rows(self, params: Mapping[str, Any]) -> float:
         """About how many rows one fold of a trial with ``params`` fits: teachers and students together."""
@@ -553,10 +511,3 @@ def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     if not np.all(np.isfinite(y_pred)):
         raise ValueError("the model predicted NaN or infinite values")
     return float(np.mean((y_true - y_pred) ** 2))
-
-
-def _model_failed(trial: optuna.Trial, where: str, exc: Exception) -> TrialModelError:
-    """The error that fails ``trial`` (only) for a model that raised ``exc``, its reason recorded as ``fail_reason``."""
-    reason = f"{where}: {type(exc).__name__}: {exc}"
-    trial.set_user_attr(FAIL_REASON, reason[:2000])
-    return TrialModelError(reason)

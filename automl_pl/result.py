@@ -24,7 +24,6 @@ from automl_pl.leaderboard import leaderboard
 from automl_pl.models import get_family
 from automl_pl.objective import PSEUDO_LABEL_PARAMS, pseudo_label_settings, refit_settings
 from automl_pl.pseudo_label import n_pseudo_labeled
-from automl_pl.stopped_trees import fitted_params
 from automl_pl.trial_attrs import BEST_N_ROUNDS, ENSEMBLE, FEATURE_IMPORTANCE, SUPERVISED_CV_RMSE
 
 
@@ -220,10 +219,9 @@ class TuneResult:
     @staticmethod
     def _describe(trial: optuna.trial.FrozenTrial, fold: int | None) -> dict[str, Any]:
         """What an artifact records of one model of a trial: fitted on a fold's training rows, or on all (``None``)."""
-        fitted = fitted_params(trial)  # a booster's tree count as it stopped
         return {
             "family": trial.params["model"],
-            "params": {k: v for k, v in fitted.items() if k != "model"},
+            "params": {k: v for k, v in trial.params.items() if k != "model"},
             **refit_settings(trial.params, trial.user_attrs.get(BEST_N_ROUNDS)),  # as fitted
             "trial_number": trial.number,
             "fold": fold,

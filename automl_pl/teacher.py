@@ -37,7 +37,6 @@ from automl_pl.fold_models import KeptFoldModels, out_of_fold_mean, times_held_o
 from automl_pl.models import build_model, get_family
 from automl_pl.pseudo_label import PseudoLabelRegressor
 from automl_pl.result import PreparedData
-from automl_pl.stopped_trees import fitted_params
 from automl_pl.trial_attrs import FIT_SECONDS, TEACHER_ROUND
 
 STUDENTS = 3
@@ -200,8 +199,7 @@ def _students_of(trial: FrozenTrial, members: Mapping[int, float], fold_models: 
     models = []
     for k, (train_rows, _) in enumerate(folds):
         teacher = FoldMix([fold_models[n][k] for n in members], [members[n] for n in members])
-        base = build_model(family, fitted_params(trial), schema=data.schema, random_state=random_state + k,
-                           n_jobs=n_jobs)
+        base = build_model(family, trial.params, schema=data.schema, random_state=random_state + k, n_jobs=n_jobs)
         student = PseudoLabelRegressor(base, sample_rate=sample_rate, selection="random", pseudo_weight=1.0,
                                        n_rounds=1, random_state=random_state + k)
         models.append(student.fit(data.X.iloc[train_rows], data.y[train_rows], X_unlabeled=data.X_unlabeled,

@@ -82,7 +82,7 @@ def test_a_family_model_reports_its_trees(name, X, y):
 
 
 @pytest.mark.parametrize("name", list(STOPPING))
-def test_a_family_model_grows_every_tree_and_a_booster_told_to_stop_needs_enough_rows(name, make_data):
+def test_the_study_grows_every_tuned_tree_and_a_booster_told_to_stop_needs_enough_rows(name, make_data):
     family = FAMILIES[name]
     if not family.is_available():
         pytest.skip(f"{family.requires} is not installed")
@@ -97,6 +97,6 @@ def test_a_family_model_grows_every_tree_and_a_booster_told_to_stop_needs_enough
             final_estimator(model).set_params(**{k: v for k, v in STOPPING[name].items() if k != cap})
         return tree_count(model.fit(X.iloc[:rows], y.iloc[:rows]))
 
-    assert fitted(len(X), stopping=False) == 600  # without the library's stopping settings: every tree
+    assert fitted(len(X), stopping=False) == 600  # the study's models: off by default (README, early stopping)
     assert 0 < fitted(len(X), stopping=True) < 600  # a fast rate overfits long before 600 trees: it stopped
     assert fitted(MIN_ROWS - 1, stopping=True) == 600  # too few rows to give a tenth up for stopping: every tree

@@ -40,9 +40,6 @@ class ModelFamily:
         stops_on_time: whether its fit stops when the study's time runs out (training
             callbacks or warm-started steps; see :mod:`automl_pl.budget`). A fit that cannot
             is started only when its foreseen time fits in what is left.
-        trees: the parameter (prefixed) that counts a booster's trees, or ``None``.
-        stopping_rounds: the parameter (prefixed) that sets the library's early-stopping rounds;
-            with ``trees``, a trial finds its tree count by stopping (see :mod:`automl_pl.stopped_trees`).
     """
 
     name: str
@@ -56,8 +53,6 @@ class ModelFamily:
     defaults: Mapping[str, Any] | None = None
     work: Callable[[Mapping[str, Any]], float] | None = None
     stops_on_time: bool = False
-    trees: str | None = None
-    stopping_rounds: str | None = None
 
     def is_available(self) -> bool:
         """Whether the library the family needs can be imported."""

@@ -1,4 +1,4 @@
-"""Early stopping on rows of the fit's own, for the boosters' estimators: how a trial finds its tree count.
+"""Early stopping on rows of the fit's own, for the boosters' estimators; off in the study (measured worse).
 
 XGBoost's, LightGBM's and CatBoost's estimators here (``Stoppable*``) stop early when their
 library's early-stopping rounds are set and no ``eval_set`` is given: each fit of at least
@@ -8,12 +8,15 @@ many rounds in a row did not lower the error on them, and keeps its best iterati
 gradient boosting does the same with its own ``early_stopping``. Each reports the trees it predicts
 with as ``n_trees_``; a trial records them per fold (``n_trees``).
 
-The study uses such a fit only to count: a booster trial stops once, on its first fold's training
-rows, and fits every fold model with that count on all its training rows (:mod:`automl_pl.stopped_trees`). Fold
-models that kept their own stopping, a tenth of their rows given up, were measured worse at
-T = 60 s (benchmarks/RESULTS.md, issue 20's fifth A/B: Gapminder 4-5 %, diamonds at 10 % 1.2 %), and
-a fixed large cap (4,000 trees) left most trials cut for time. Set the library's settings on the
-final estimator to stop that way anyway.
+Nothing in the study turns it on: each fold model grows the tree count its trial tuned. Two
+variants were measured at T = 60 s against that (benchmarks/RESULTS.md, issue 20): a fixed large cap
+(4,000 trees, 50 rounds) ran far longer than the tuned counts at low learning rates, so most trials
+were cut for time (Ames: 13 of 20 where 1 had been) and the studies got worse; the tuned count as
+the cap and a tenth of it in rounds (10 to 100) kept the time right but gave up a tenth of each fit's rows,
+and twice cost Gapminder (1,278 labelled rows) 4-5 % and diamonds at 10 % 1.2 %, for no gain
+elsewhere beyond the cases' noise. Stopping only to choose one count per trial, then refitting every
+fold on all its rows, was measured too (2026-12-01, A/Bs at a1ab4af and bc00076): neutral at best, and
+Gapminder worse in every run. Set the library's settings on the final estimator to use it.
 
 On fewer than :data:`MIN_ROWS` rows a fit does not stop early: a tenth of a few hundred rows is
 too few to tell when to stop, and too many to give up for it.
@@ -23,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 
 import numpy as np
 from sklearn.utils import _safe_indexing
@@ -39,26 +41,12 @@ def stops_early(rounds, n_rows: int) -> bool:
     return bool(rounds) and rounds > 0 and n_rows >= MIN_ROWS
 
 
-_share: ContextVar[float] = ContextVar("stopping_share", default=STOPPING_SHARE)
-
-
-@contextmanager
-def stopping_share(share: float) -> Iterator[None]:
-    """Within the block, fits that stop early hold out ``share`` of their rows instead of :data:`STOPPING_SHARE`."""
-    token = _share.set(share)
-    try:
-        yield
-    finally:
-        _share.reset(token)
-
-
 def split_off_stopping_rows(X, y, sample_weight, *, random_state) -> tuple[tuple, tuple]:
-    """``((X, y, w) to fit, (X, y, w) to stop on)``: :data:`STOPPING_SHARE` of the rows (or the share set by
-    :func:`stopping_share`), drawn with ``random_state``."""
+    """``((X, y, w) to fit, (X, y, w) to stop on)``: :data:`STOPPING_SHARE` of the rows, drawn with ``random_state``."""
     n_rows = len(y)
     rng = np.random.default_rng(random_state if isinstance(random_state, int | np.integer) else None)
     order = rng.permutation(n_rows)
-    n_stop = max(1, round(_share.get() * n_rows))
+    n_stop = max(1, round(STOPPING_SHARE * n_rows))
     parts = []
     for rows in (np.sort(order[n_stop:]), np.sort(order[:n_stop])):
         weight = None if sample_weight is None else np.asarray(sample_weight)[rows]

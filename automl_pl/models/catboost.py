@@ -42,5 +42,4 @@ DEFAULTS = {  # CatBoost's own depth and regularisation, with half its trees at 
 
 FAMILY = ModelFamily(name="catboost", prefix=PREFIX, suggest=suggest, build=build, relative_cost=15.0,
                      defaults=DEFAULTS, work=lambda p: p["cb_iterations"] * 2 ** p["cb_depth"],
-                     artifact_format="catboost", requires="catboost", stops_on_time=True,
-                     trees="cb_iterations", stopping_rounds="cb_early_stopping_rounds")
+                     artifact_format="catboost", requires="catboost", stops_on_time=True)

@@ -51,5 +51,4 @@ DEFAULTS = {  # LightGBM's own defaults, with a slower learning rate, more trees
 
 FAMILY = ModelFamily(name="lightgbm", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.0, defaults=DEFAULTS,
                      work=lambda p: p["lgbm_n_estimators"] * p["lgbm_num_leaves"],
-                     artifact_format="lightgbm", requires="lightgbm", stops_on_time=True,
-                     trees="lgbm_n_estimators", stopping_rounds="lgbm_early_stopping_round")
+                     artifact_format="lightgbm", requires="lightgbm", stops_on_time=True)

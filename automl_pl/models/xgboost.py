@@ -46,5 +46,4 @@ DEFAULTS = {  # XGBoost's defaults, with a slower learning rate and more trees
 
 FAMILY = ModelFamily(name="xgboost", prefix=PREFIX, suggest=suggest, build=build, relative_cost=1.6, defaults=DEFAULTS,
                      work=lambda p: p["xgb_n_estimators"] * 2 ** p["xgb_max_depth"], artifact_format="xgboost", requires="xgboost",
-                     stops_on_time=True,
-                     trees="xgb_n_estimators", stopping_rounds="xgb_early_stopping_rounds")
+                     stops_on_time=True)
