@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,13 +59,20 @@ def test_a_fresh_process_loads_it_with_mlflow_and_predicts_as_the_artifact(expor
     np.testing.assert_allclose(got, load_model(artifact).predict(new_rows), rtol=1e-12, atol=1e-12)
 
 
+def _with_interpreter_on_path() -> dict[str, str]:
+    """The environment with this interpreter's scripts first on PATH: ``mlflow models serve`` starts ``uvicorn``
+    by name, which an unactivated virtual environment (``.venv/bin/python -m pytest``) would not find."""
+    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+
+
 def test_mlflow_models_serve_answers_over_http(exported, new_rows, tmp_path):
     artifact, model = exported
     port = _free_port()
     log = open(tmp_path / "server.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager",
                                "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-                              stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True)
+                              stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
+                              env=_with_interpreter_on_path())
     try:
         _wait_until_up(f"http://127.0.0.1:{port}/ping", server, tmp_path / "server.log")
         frame = new_rows.astype({"size": object}).astype(object).where(new_rows.notna(), None)
