@@ -50,36 +50,39 @@ def _catboost(trees: int, rate: float, categorical: list[str], **options) -> Cat
                              random_seed=0, cat_features=categorical, **options)
 
 
+def _stopping_count(X, y, categorical, *, share: float, trees: int, rate: float, rounds: int) -> int:
+    """Trees of CatBoost's best iteration, fitted on ``X`` less ``share`` of its rows and stopped on that share."""
+    X_fit, X_stop, y_fit, y_stop = train_test_split(X, y, test_size=share, random_state=0)
+    stopped = _catboost(trees, rate, categorical, early_stopping_rounds=rounds).fit(X_fit, y_fit,
+                                                                                     eval_set=(X_stop, y_stop))
+    return stopped.get_best_iteration() + 1
+
+
+FIXED = {"280": (280, 0.08), "1000": (1000, 0.05)}
+"""The fixed kinds' (trees, learning rate)."""
+
+
 def cross_validate(kind: str, X, y, X_hold, categorical, *,
                    rounds: int = 50) -> tuple[float, np.ndarray, float, list[int]]:
     """(CV RMSE, holdout predictions, seconds, trees per fold) of one way of counting the trees."""
     started, out_of_fold, hold, counts = time.perf_counter(), np.zeros(len(y)), [], []
     folds = list(KFold(5, shuffle=True, random_state=0).split(X))
+    rate = 0.08 if kind == "trim280" else 0.05  # of the stopping kinds
     if kind in ("es", "es_median"):
-        for train_rows, _ in folds:
-            X_fit, X_stop, y_fit, y_stop = train_test_split(X.iloc[train_rows], y[train_rows], test_size=0.1,
-                                                            random_state=0)
-            stopped = _catboost(3000, 0.05, categorical, early_stopping_rounds=rounds).fit(
-                X_fit, y_fit, eval_set=(X_stop, y_stop))
-            counts.append(stopped.get_best_iteration() + 1)
+        counts = [_stopping_count(X.iloc[train_rows], y[train_rows], categorical, share=0.1, trees=3000, rate=rate,
+                                  rounds=rounds) for train_rows, _ in folds]
         if kind == "es_median":  # one count for the trial, from every fold's stopping (training rows only)
             counts = [int(np.median(counts))] * len(folds)
     if kind == "es_once":  # one stopping on a fifth of all the labelled rows, its count for every fold
-        X_fit, X_stop, y_fit, y_stop = train_test_split(X, y, test_size=0.2, random_state=0)
-        stopped = _catboost(3000, 0.05, categorical, early_stopping_rounds=rounds).fit(
-            X_fit, y_fit, eval_set=(X_stop, y_stop))
-        counts = [stopped.get_best_iteration() + 1] * len(folds)
+        counts = [_stopping_count(X, y, categorical, share=0.2, trees=3000, rate=rate, rounds=rounds)] * len(folds)
     if kind == "trim280":  # the 280 at 0.08 as a cap: one stopping on a quarter of fold 0's training rows
-        X_fit, X_stop, y_fit, y_stop = train_test_split(X.iloc[folds[0][0]], y[folds[0][0]], test_size=0.25,
-                                                        random_state=0)
-        stopped = _catboost(280, 0.08, categorical, early_stopping_rounds=70).fit(
-            X_fit, y_fit, eval_set=(X_stop, y_stop))
-        counts = [stopped.get_best_iteration() + 1] * len(folds)
+        first = folds[0][0]
+        counts = [_stopping_count(X.iloc[first], y[first], categorical, share=0.25, trees=280, rate=rate,
+                                  rounds=70)] * len(folds)
     for k, (train_rows, valid_rows) in enumerate(folds):
         X_train, y_train = X.iloc[train_rows], y[train_rows]
-        fixed = {"280": (280, 0.08), "1000": (1000, 0.05)}
-        trees, rate = fixed.get(kind) or (counts[k], 0.08 if kind == "trim280" else 0.05)
-        model = _catboost(trees, rate, categorical).fit(X_train, y_train)
+        trees, fold_rate = FIXED.get(kind) or (counts[k], rate)
+        model = _catboost(trees, fold_rate, categorical).fit(X_train, y_train)
         out_of_fold[valid_rows] = model.predict(X.iloc[valid_rows])
         hold.append(model.predict(X_hold))
     return (float(np.sqrt(np.mean((out_of_fold - y) ** 2))), np.mean(hold, axis=0), time.perf_counter() - started,
@@ -91,7 +94,7 @@ def main() -> int:
     parser.add_argument("--cases", nargs="+", default=list(CASES), help="DATASET:REGIME")
     parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
     parser.add_argument("--out", type=Path, default=HERE / "out/tree_count")
-    parser.add_argument("--rounds", type=int, default=50, help="early-stopping rounds of es and es_median")
+    parser.add_argument("--rounds", type=int, default=50, help="early-stopping rounds of es, es_median and es_once")
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="280 always runs: the base")
     args = parser.parse_args()
     for case in args.cases:
