@@ -32,9 +32,7 @@ from sklearn.model_selection import KFold
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_datasets import load  # noqa: E402
-from peers import read_case, write_case  # noqa: E402
-from tree_count import _catboost, _text  # noqa: E402
+from tree_count import _catboost, catboost_cases  # noqa: E402
 
 KINDS = ("raw", "seed1", "sqrt", "log")
 CASES = ("diamonds:10", "diamonds:full", "bigmart:10", "bigmart:full", "wage:10", "wage:full", "cps1988:10",
@@ -71,17 +69,8 @@ def main() -> int:
     parser.add_argument("--bigmart-dir", type=Path, default=HERE.parents[1] / "shared/data/bigmart")
     parser.add_argument("--out", type=Path, default=HERE / "out/target_transform")
     args = parser.parse_args()
-    for case in args.cases:
-        dataset, regime = case.split(":")
-        data = load(dataset, args.bigmart_dir)
-        if data is None:
-            print(f"{dataset}: not available, skipped")
-            continue
-        directory = args.out / "cases" / f"{dataset}-{regime}"
-        write_case(directory, *data, regime=regime, seed=0)
-        X, y, _, X_hold, y_hold = read_case(directory)
-        categorical = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
-        X, X_hold, y = _text(X, categorical), _text(X_hold, categorical), y.to_numpy(dtype="float64")
+    for case, X, y, X_hold, y_hold, categorical in catboost_cases(args.cases, bigmart_dir=args.bigmart_dir,
+                                                                   out=args.out):
         results = {kind: cross_validate(kind, X, y, X_hold, categorical) for kind in KINDS}
         base_cv, base_hold = _rmse(results["raw"][0], y), _rmse(results["raw"][1], y_hold)
         parts = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,23 @@ def _stopping_count(X, y, categorical, *, share: float, trees: int, rate: float,
     stopped = _catboost(trees, rate, categorical, early_stopping_rounds=rounds).fit(X_fit, y_fit,
                                                                                      eval_set=(X_stop, y_stop))
     return stopped.get_best_iteration() + 1
+
+
+def catboost_cases(cases: list[str], *, bigmart_dir: Path, out: Path) -> Iterator[tuple]:
+    """``(case, X, y, X_hold, y_hold, categorical)`` of each available ``DATASET:REGIME`` case, split as in
+    ``peers.py`` (seed 0), text columns as CatBoost takes them and ``y`` as floats; a missing dataset is
+    reported and skipped."""
+    for case in cases:
+        dataset, regime = case.split(":")
+        data = load(dataset, bigmart_dir)
+        if data is None:
+            print(f"{dataset}: not available, skipped")
+            continue
+        directory = out / "cases" / f"{dataset}-{regime}"
+        write_case(directory, *data, regime=regime, seed=0)
+        X, y, _, X_hold, y_hold = read_case(directory)
+        categorical = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        yield case, _text(X, categorical), y.to_numpy(dtype="float64"), _text(X_hold, categorical), y_hold, categorical
 
 
 FIXED = {"280": (280, 0.08), "1000": (1000, 0.05)}
@@ -97,17 +115,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=50, help="early-stopping rounds of es, es_median and es_once")
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="280 always runs: the base")
     args = parser.parse_args()
-    for case in args.cases:
-        dataset, regime = case.split(":")
-        data = load(dataset, args.bigmart_dir)
-        if data is None:
-            print(f"{dataset}: not available, skipped")
-            continue
-        directory = args.out / "cases" / f"{dataset}-{regime}"
-        write_case(directory, *data, regime=regime, seed=0)
-        X, y, _, X_hold, y_hold = read_case(directory)
-        categorical = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
-        X, X_hold, y = _text(X, categorical), _text(X_hold, categorical), y.to_numpy(dtype="float64")
+    for case, X, y, X_hold, y_hold, categorical in catboost_cases(args.cases, bigmart_dir=args.bigmart_dir,
+                                                                   out=args.out):
         results = {kind: cross_validate(kind, X, y, X_hold, categorical, rounds=args.rounds)
                    for kind in dict.fromkeys(["280", *args.kinds])}
         base_cv, base_hold = results["280"][0], np.sqrt(np.mean((results["280"][1] - y_hold) ** 2))
