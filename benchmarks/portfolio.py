@@ -70,6 +70,8 @@ SIZE = 8
 """Configurations in the portfolio: about what a 60 s study on a few thousand rows gets through before TPE."""
 PER_DATASET = 4
 """Candidates each dataset's search proposes: the best configuration of each of its best families."""
+COST_POWER = 1.0
+"""``choose`` divides what a candidate lowers by its cost to this power: 1, per second (shipped); 0, cost ignored."""
 MIN_COST = 0.2
 """A candidate's cost is at least this share of the median candidate's: a configuration fitted in
 milliseconds must still earn its place by what it adds, not by its speed alone."""
@@ -212,8 +214,10 @@ def _matrices(scores: pd.DataFrame, exclude: str | None) -> tuple[pd.DataFrame, 
 
 
 def choose(scores: pd.DataFrame, *, size: int, exclude: str | None = None, rule: str = RULE,
-           oof: dict[str, np.ndarray] | None = None, y: dict[str, np.ndarray] | None = None) -> list[dict]:
-    """The portfolio: ``size`` configurations chosen greedily by error ratio lowered per second.
+           oof: dict[str, np.ndarray] | None = None, y: dict[str, np.ndarray] | None = None,
+           cost_power: float = COST_POWER) -> list[dict]:
+    """The portfolio: ``size`` configurations chosen greedily by error ratio lowered per second
+    (per ``cost ** cost_power``: 0 ignores the cost, 1 is per second).
 
     ``rule="ensemble"`` needs the candidates' out-of-fold predictions (``oof``, see :func:`load_oof`) and
     the datasets' targets (``y``, see :func:`targets`); datasets without them are left out of the choice.
@@ -232,7 +236,8 @@ def choose(scores: pd.DataFrame, *, size: int, exclude: str | None = None, rule:
         raise ValueError(f"rule must be one of {RULES}, not {rule!r}")
     chosen: list[str] = []
     while len(chosen) < size:
-        value = pd.Series({c: (current - error(chosen, c)).mean() / cost[c] for c in ratio.index if c not in chosen})
+        value = pd.Series({c: (current - error(chosen, c)).mean() / cost[c] ** cost_power
+                           for c in ratio.index if c not in chosen})
         if value.empty or value.max() <= 0:
             break
         pick = value.idxmax()
@@ -293,15 +298,16 @@ def _beside(scores: Path, default: Path) -> Path:
     return default if scores == SCORES else scores.with_name(default.name)
 
 
-def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict[str, np.ndarray]
-         ) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict]]]]:
+def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict[str, np.ndarray],
+         cost_power: float = COST_POWER) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict]]]]:
     """Per dataset and rule: the portfolio chosen without the dataset, scored on it, against the default start.
 
     Returns the table and what :data:`LODO` holds.
     """
     rows = []
     portfolios = {"sources": sorted(scores["dataset"].unique()),
-                  **{rule: {"*": choose(scores, size=size, rule=rule, oof=oof, y=y)} for rule in RULES}}
+                  **{rule: {"*": choose(scores, size=size, rule=rule, oof=oof, y=y, cost_power=cost_power)}
+                     for rule in RULES}}
     start = [_defaults_text(f) for f in DEFAULT_START]
     quick = [_defaults_text(QUICK)]
     mixes = _Mixes(_matrices(scores, None)[0], scores, oof, y)
@@ -313,7 +319,7 @@ def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict
                "default_start_mix": mixes.ratio(dataset, quick + start) if mixed else math.nan,
                "default_start_seconds": on["seconds"].reindex(start).sum()}
         for rule in RULES:
-            portfolio = choose(scores, size=size, exclude=dataset, rule=rule, oof=oof, y=y)
+            portfolio = choose(scores, size=size, exclude=dataset, rule=rule, oof=oof, y=y, cost_power=cost_power)
             portfolios[rule][dataset] = portfolio
             texts = [json.dumps(c, sort_keys=True) for c in portfolio]
             found = on["rmse"].reindex(texts)
@@ -340,6 +346,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=SIZE)
     parser.add_argument("--rule", choices=RULES, default=RULE,
                         help="choose: lower the greedy mix's error (ensemble) or the best configuration's (single)")
+    parser.add_argument("--cost-power", type=float, default=COST_POWER,
+                        help="choose, lodo: value per cost ** this (1: per second, shipped; 0: cost ignored)")
     parser.add_argument("--exclude", help="choose without this dataset and the candidates it proposed")
     parser.add_argument("--out", type=Path, help="choose: write the portfolio here (automl_pl/portfolio.json)")
     args = parser.parse_args()
@@ -353,7 +361,8 @@ def main() -> int:
     if args.command == "choose":
         from automl_pl.portfolio import Portfolio
 
-        portfolio = choose(scores, size=args.size, exclude=args.exclude, rule=args.rule, oof=oof, y=y)
+        portfolio = choose(scores, size=args.size, exclude=args.exclude, rule=args.rule, oof=oof, y=y,
+                           cost_power=args.cost_power)
         sources = sorted(set(scores["dataset"]) - {args.exclude})
         for c in portfolio:
             print(json.dumps(c))
@@ -361,7 +370,7 @@ def main() -> int:
             Portfolio.from_configurations(portfolio, sources=sources).write(args.out)
             print(f"wrote {args.out} (chosen on {', '.join(sources)}, rule {args.rule})")
         return 0
-    table, portfolios = lodo(scores, size=args.size, oof=oof, y=y)
+    table, portfolios = lodo(scores, size=args.size, oof=oof, y=y, cost_power=args.cost_power)
     with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.max_columns", 30):
         for rule in RULES:
             print(table[["dataset", f"{rule}_portfolio"]].to_string(index=False))
