@@ -32,7 +32,9 @@ from sklearn.model_selection import KFold
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from tree_count import _catboost, catboost_cases  # noqa: E402
+from tree_count import FIXED, _catboost, catboost_cases  # noqa: E402
+
+from automl_pl.ensemble import rmse  # noqa: E402
 
 KINDS = ("raw", "seed1", "sqrt", "log")
 CASES = ("diamonds:10", "diamonds:full", "bigmart:10", "bigmart:full", "wage:10", "wage:full", "cps1988:10",
@@ -42,10 +44,6 @@ TRANSFORMS = {"sqrt": (np.sqrt, lambda z: np.clip(z, 0, None) ** 2), "log": (np.
 """(forward, inverse) of each transformed kind."""
 
 
-def _rmse(predicted: np.ndarray, y: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((predicted - y) ** 2)))
-
-
 def cross_validate(kind: str, X, y, X_hold, categorical) -> tuple[np.ndarray, np.ndarray]:
     """(out-of-fold predictions, mean held-out predictions of the fold models) of one kind, on ``y``'s scale."""
     shift = 0.0 if y.min() > 0 else 1e-3 * (y.max() - y.min()) - y.min()
@@ -53,7 +51,7 @@ def cross_validate(kind: str, X, y, X_hold, categorical) -> tuple[np.ndarray, np
     out_of_fold, hold = np.zeros(len(y)), []
     for train_rows, valid_rows in KFold(5, shuffle=True, random_state=0).split(X):
         target = y[train_rows] if forward is None else forward(y[train_rows] + shift)
-        model = _catboost(280, 0.08, categorical).set_params(random_seed=int(kind == "seed1"))
+        model = _catboost(*FIXED["280"], categorical).set_params(random_seed=int(kind == "seed1"))
         model.fit(X.iloc[train_rows], target)
         predicted, held = model.predict(X.iloc[valid_rows]), model.predict(X_hold)
         if inverse is not None:
@@ -72,13 +70,13 @@ def main() -> int:
     for case, X, y, X_hold, y_hold, categorical in catboost_cases(args.cases, bigmart_dir=args.bigmart_dir,
                                                                    out=args.out):
         results = {kind: cross_validate(kind, X, y, X_hold, categorical) for kind in KINDS}
-        base_cv, base_hold = _rmse(results["raw"][0], y), _rmse(results["raw"][1], y_hold)
+        base_cv, base_hold = rmse(results["raw"][0], y), rmse(results["raw"][1], y_hold)
         parts = []
         for kind in KINDS[1:]:
             (oof, hold), (raw_oof, raw_hold) = results[kind], results["raw"]
-            parts.append(f"{kind}: cv {_rmse(oof, y) / base_cv:.4f} hold {_rmse(hold, y_hold) / base_hold:.4f} "
-                         f"+raw: cv {_rmse((oof + raw_oof) / 2, y) / base_cv:.4f} "
-                         f"hold {_rmse((hold + raw_hold) / 2, y_hold) / base_hold:.4f}")
+            parts.append(f"{kind}: cv {rmse(oof, y) / base_cv:.4f} hold {rmse(hold, y_hold) / base_hold:.4f} "
+                         f"+raw: cv {rmse((oof + raw_oof) / 2, y) / base_cv:.4f} "
+                         f"hold {rmse((hold + raw_hold) / 2, y_hold) / base_hold:.4f}")
         print(f"{case:16s} rows {len(y):6d} skew {pd.Series(y).skew():5.2f}  " + "  |  ".join(parts), flush=True)
     return 0
 

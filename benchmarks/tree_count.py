@@ -38,6 +38,8 @@ sys.path.insert(0, str(HERE))
 from bench_datasets import load  # noqa: E402
 from peers import read_case, write_case  # noqa: E402
 
+from automl_pl.ensemble import rmse  # noqa: E402
+
 KINDS = ("280", "1000", "es", "es_median", "es_once", "trim280")
 CASES = ("diamonds:10", "bigmart:10", "wage:full", "cps1988:10", "budgetfood:10", "gapminder:full", "chem_yield:full")
 
@@ -103,8 +105,7 @@ def cross_validate(kind: str, X, y, X_hold, categorical, *,
         model = _catboost(trees, fold_rate, categorical).fit(X_train, y_train)
         out_of_fold[valid_rows] = model.predict(X.iloc[valid_rows])
         hold.append(model.predict(X_hold))
-    return (float(np.sqrt(np.mean((out_of_fold - y) ** 2))), np.mean(hold, axis=0), time.perf_counter() - started,
-            counts)
+    return rmse(out_of_fold, y), np.mean(hold, axis=0), time.perf_counter() - started, counts
 
 
 def main() -> int:
@@ -119,8 +120,8 @@ def main() -> int:
                                                                    out=args.out):
         results = {kind: cross_validate(kind, X, y, X_hold, categorical, rounds=args.rounds)
                    for kind in dict.fromkeys(["280", *args.kinds])}
-        base_cv, base_hold = results["280"][0], np.sqrt(np.mean((results["280"][1] - y_hold) ** 2))
-        parts = [f"{kind}: cv {cv / base_cv:.4f} hold {np.sqrt(np.mean((hold - y_hold) ** 2)) / base_hold:.4f} "
+        base_cv, base_hold = results["280"][0], rmse(results["280"][1], y_hold)
+        parts = [f"{kind}: cv {cv / base_cv:.4f} hold {rmse(hold, y_hold) / base_hold:.4f} "
                  f"{seconds:.1f}s" for kind, (cv, hold, seconds, _) in results.items()]
         counts = "".join(f"  {kind} trees {results[kind][3]}" for kind in ("es", "es_median", "es_once", "trim280")
                          if kind in results)
