@@ -35,7 +35,7 @@ from automl_pl._files import write_atomically
 from automl_pl._version import __version__
 from automl_pl.artifact import check_export_target
 from automl_pl.portfolio import Portfolio
-from automl_pl.spec import TABLE_SUFFIXES, StudySpec, load_data, load_spec, read_table
+from automl_pl.spec import TABLE_SUFFIXES, StudySpec, first_line, load_data, load_spec, read_table
 from automl_pl.storage import journal_path, open_storage, redact_url
 
 EXIT_ERROR = 1
@@ -250,7 +250,7 @@ def _model_and_rows(args: argparse.Namespace, source: Path, *, purpose: str):
     ignored = {*model.metadata.get("ignored_columns", []), model.target} - set(model.schema.names)
     features = rows.drop(columns=[c for c in rows.columns if c in ignored])
     try:
-        model.schema.check(features, what=str(source))
+        model.schema.check(features, what=str(source), first_line=first_line(source))
     except (TypeError, ValueError) as exc:
         raise type(exc)(str(exc).replace("the training features", "the model's features")) from None
     return model, rows, features

@@ -131,12 +131,15 @@ class FeatureSchema:
             parsed.append(ColumnSchema(str(column["name"]), kind, tuple(map(str, column.get("categories", ())))))
         return cls(tuple(parsed))
 
-    def check(self, frame: pd.DataFrame, *, what: str = "X") -> None:
-        """Check that ``frame`` has exactly this schema's columns with compatible dtypes.
+    def check(self, frame: pd.DataFrame, *, what: str = "X", first_line: int | None = None) -> None:
+        """Check that ``frame`` has exactly this schema's columns with compatible dtypes and no infinity.
+
+        ``first_line``: where ``frame`` was read from a text file, the line its first row is on, so that an
+        error names lines (``first on line 7``) instead of row positions (``first at row 5``).
 
         Raises:
             TypeError: ``frame`` is not a DataFrame, or a numeric column holds non-numbers.
-            ValueError: columns are missing, extra or duplicated.
+            ValueError: columns are missing, extra or duplicated, or a numeric column holds infinity.
         """
         check_frame(frame, what=what)
         check_same_columns(self.names, frame, what=what)
@@ -147,6 +150,7 @@ class FeatureSchema:
                     f"{what} column {column.name!r} must be numeric, as in training, but has dtype "
                     f"{dtypes[column.name]}. Convert it with pandas.to_numeric or fix the input file."
                 )
+        check_finite(frame, self.numeric, what=what, first_line=first_line)
 
     def transform(self, frame: pd.DataFrame, *, what: str = "X") -> pd.DataFrame:
         """Check ``frame`` and return it normalised (columns in schema order)."""
@@ -183,12 +187,40 @@ def check_frame(frame: object, *, what: str) -> None:
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}. Wrap arrays with pandas.DataFrame(...).")
     if frame.shape[1] == 0:
         raise ValueError(f"{what} has no feature columns. Pass at least one feature column.")
-    duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
-    if duplicated:
-        raise ValueError(f"{what} has duplicate column names {duplicated}. Rename or drop the duplicates.")
+    check_unique_columns(frame, what=what)
     non_string = [c for c in frame.columns if not isinstance(c, str)]
     if non_string:
         raise TypeError(f"{what} column names must be strings, got {non_string[:5]}. Use frame.columns = frame.columns.astype(str).")
+
+
+def check_unique_columns(frame: pd.DataFrame, *, what: str) -> None:
+    """Raise a ValueError naming the column names ``frame`` holds more than once."""
+    duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise ValueError(f"{what} has duplicate column names {duplicated}. Rename or drop the duplicates.")
+
+
+def check_finite(frame: pd.DataFrame, columns: Sequence[str], *, what: str, first_line: int | None = None) -> None:
+    """Raise a ValueError naming the first of the numeric ``columns`` that holds infinity, with the fix.
+
+    Missing values are fine (each family imputes them or treats them as a branch of its own), but
+    infinity is not a value any model can learn from: scikit-learn's models refuse it in every fold,
+    so a study would fail trial after trial, and the boosters would take it for a huge number.
+    Integer, boolean and categorical columns cannot hold it and are not scanned.
+    """
+    for name in columns:
+        series = frame[name]
+        if not pd.api.types.is_float_dtype(series.dtype):
+            continue
+        infinite = np.isinf(series.to_numpy(dtype="float64", na_value=np.nan))
+        if infinite.any():
+            first = int(np.argmax(infinite))
+            where = f"at row {first}" if first_line is None else f"on line {first + first_line}"
+            raise ValueError(
+                f"{what} column {name!r} holds infinity (inf, or a number beyond 1.8e308) in "
+                f"{_rows(int(infinite.sum()))} (first {where}). Replace it with a missing value (NaN, or an empty "
+                "cell in a file), which every model handles, or with a number."
+            )
 
 
 def check_same_columns(expected: Sequence[str], frame: pd.DataFrame, *, what: str) -> None:
@@ -248,6 +280,10 @@ def check_whole_number(value: object, name: str, *, minimum: int, maximum: int |
         alternative = f" (or None for {none_means})" if none_means is not None else ""
         raise ValueError(f"{name} must be {what} {bounds}{alternative}, got {value!r}")
     return value
+
+
+def _rows(count: int) -> str:
+    return "1 row" if count == 1 else f"{count} rows"
 
 
 def plain_number(value: float) -> str:

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from automl_pl.data import check_unique_columns
 from automl_pl.portfolio import Portfolio
 from automl_pl.study import tune
 
@@ -187,7 +188,7 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         if len(frame) < self.cv:
             raise ValueError(f"AutoPLRegressor(cv={self.cv}) needs at least {self.cv} labelled rows for its folds, "
                              f"got n_samples={len(frame)}. Add labelled rows or lower cv.")
-        pool = None if X_unlabeled is None else self._frame(X_unlabeled, reset=False)
+        pool = None if X_unlabeled is None else self._frame(X_unlabeled, reset=False, what="X_unlabeled")
         target = y if isinstance(y, pd.Series) else column_or_1d(y, warn=True)
         result = tune(
             frame, target, X_unlabeled=pool, models=None if self.models is None else list(self.models),
@@ -226,16 +227,24 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.result_.feature_importance(**options)
 
-    def _frame(self, X, *, reset: bool) -> pd.DataFrame:
+    def _frame(self, X, *, reset: bool, what: str = "X") -> pd.DataFrame:
         """``X`` as a DataFrame with the feature names ``fit`` saw (``x0``, ``x1``, ... for an array).
 
         A DataFrame is passed on as it is (automl_pl checks its columns and dtypes itself); an array is
         checked by scikit-learn's rules first (2-D, dense, not complex; missing values allowed).
+        scikit-learn's errors about another argument than ``X`` say which (``what``).
         """
         if isinstance(X, pd.DataFrame):
-            validate_data(self, X, reset=reset, skip_check_array=True)  # n_features_in_, feature_names_in_
-            return X if all(isinstance(c, str) for c in X.columns) else X.set_axis([str(c) for c in X.columns], axis=1)
-        array = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
+            check_unique_columns(X, what=what)  # before scikit-learn, whose message names no column
+        try:
+            if isinstance(X, pd.DataFrame):
+                validate_data(self, X, reset=reset, skip_check_array=True)  # n_features_in_, feature_names_in_
+                return X if all(isinstance(c, str) for c in X.columns) else X.set_axis([str(c) for c in X.columns], axis=1)
+            array = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
+        except ValueError as exc:
+            if what == "X":
+                raise
+            raise ValueError(f"{what}: {exc}") from None
         names = getattr(self, "feature_names_in_", None)
         columns = list(names) if names is not None else [f"x{i}" for i in range(array.shape[1])]
         return pd.DataFrame(array, columns=columns).infer_objects()  # an object array of numbers holds numbers

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import make_url
 
-from automl_pl.data import FeatureSchema
+from automl_pl.data import FeatureSchema, check_finite
 from automl_pl.datasets import hide_labels, load_dataset
 from automl_pl.storage import HEARTBEAT_SECONDS, JOURNAL_SCHEME, journal_path
 
@@ -228,6 +228,11 @@ def load_data(spec: StudySpec) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | 
     y = labeled[spec.target]
     _check_target_present(y, spec.labeled, spec)
     X = _drop(labeled.drop(columns=spec.target), spec.drop, source=str(spec.labeled))
+    schema = FeatureSchema.infer(X)
+    try:
+        check_finite(X, schema.numeric, what=str(spec.labeled), first_line=first_line(spec.labeled))
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
     X_unlabeled = None
     if spec.unlabeled is not None:
         unlabeled = read_table(spec.unlabeled)
@@ -238,7 +243,7 @@ def load_data(spec: StudySpec) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | 
         unlabeled = unlabeled.drop(columns=[c for c in (spec.target, *spec.drop) if c in unlabeled.columns])
         if len(unlabeled):
             try:
-                FeatureSchema.infer(X).check(unlabeled, what=str(spec.unlabeled))
+                schema.check(unlabeled, what=str(spec.unlabeled), first_line=first_line(spec.unlabeled))
             except (TypeError, ValueError) as exc:
                 raise SpecError(str(exc).replace("the training features", f"the features of {spec.labeled.name}")) \
                     from None
@@ -252,12 +257,19 @@ def _check_target_present(y: pd.Series, file: Path, spec: StudySpec) -> None:
         return  # the tool's own check says it must be numeric
     bad = ~np.isfinite(y.to_numpy(dtype="float64", na_value=np.nan))
     if bad.any():
-        where = f"line {int(np.argmax(bad)) + 2}" if file.suffix.lower() == ".csv" else f"row {int(np.argmax(bad))}"
+        line = first_line(file)
+        where = f"row {int(np.argmax(bad))}" if line is None else f"line {int(np.argmax(bad)) + line}"
         raise SpecError(
             f"{file}: the target {spec.target!r} is missing or infinite in {int(bad.sum())} rows (first on {where}). "
             f"Drop those rows, or move them to the unlabelled file (unlabeled in {spec.path.name}), "
             "whose rows are pseudo-labelled."
         )
+
+
+def first_line(path: Path) -> int | None:
+    """The line of a CSV file that its first row is on (after the header), so that errors name lines;
+    ``None`` for Parquet, whose rows are named by position."""
+    return 2 if path.suffix.lower() == ".csv" else None
 
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")

@@ -80,6 +80,8 @@ def tune_quietly(X, y, **kwargs):
 TRAIN = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "shop": ["a", "b", "a", "b"]})
 Y = pd.Series([1.0, 2.0, 3.0, 5.0], name="sales")
 CLI_ERROR = "automl-pl: error: "
+INFINITY_FIX = ("Replace it with a missing value (NaN, or an empty cell in a file), which every model handles, "
+                "or with a number.")
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,24 @@ CASES = [
          "Drop those rows, or pass them as unlabelled data (X_unlabeled) instead."),
     Case("duplicate columns", lambda w: tune_quietly(pd.concat([TRAIN, TRAIN[["x"]]], axis=1), Y),
          "X has duplicate column names ['x']. Rename or drop the duplicates."),
+    Case("feature with infinity", lambda w: ["run", spec_with(w, "train.csv", "inf.csv")]
+         if csv(w, "inf.csv", "id,x,shop,sales\n1,1.0,a,1.0\n2,inf,b,2.0\n3,3.0,a,3.0\n4,1e400,b,5.0\n") else None,
+         "{w}/inf.csv column 'x' holds infinity (inf, or a number beyond 1.8e308) in 2 rows (first on line 3). "
+         + INFINITY_FIX),
+    Case("unlabelled feature with infinity", lambda w: ["run", spec_with(w, "test.csv", "other.csv")]
+         if csv(w, "other.csv", "id,x,shop\n1,1.0,a\n2,-inf,b\n") else None,
+         "{w}/other.csv column 'x' holds infinity (inf, or a number beyond 1.8e308) in 1 row (first on line 3). "
+         + INFINITY_FIX),
+    Case("feature with infinity in Python", lambda w: tune_quietly(TRAIN.assign(x=[1.0, np.inf, 3.0, 4.0]), Y),
+         "X column 'x' holds infinity (inf, or a number beyond 1.8e308) in 1 row (first at row 1). "
+         + INFINITY_FIX),
+    Case("estimator given duplicate columns", lambda w: automl_pl.AutoPLRegressor(n_trials=1).fit(
+         pd.concat([TRAIN, TRAIN[["x"]]], axis=1), Y),
+         "X has duplicate column names ['x']. Rename or drop the duplicates."),
+    Case("estimator given unlabelled rows of other columns", lambda w: automl_pl.AutoPLRegressor(n_trials=1, cv=2).fit(
+         TRAIN, Y, X_unlabeled=TRAIN[["x"]]),
+         "X_unlabeled: The feature names should match those that were passed during fit.\n"
+         "Feature names seen at fit time, yet now missing:\n- shop\n"),
     Case("unlabelled columns differ", lambda w: ["run", spec_with(w, "test.csv", "other.csv")]
          if csv(w, "other.csv", "id,x,colour\n1,1.0,red\n") else None,
          "{w}/other.csv does not match the features of train.csv: missing columns ['shop'] and unexpected "
@@ -219,6 +239,10 @@ CASES = [
                                                       csv(w, "in.csv", "x,shop\nabc,a\n"), "-o", str(w / "out.csv")],
          "{w}/in.csv column 'x' must be numeric, as in training, but has dtype str. "
          "Convert it with pandas.to_numeric or fix the input file."),
+    Case("prediction input with infinity", lambda w: ["predict", str(w / "model"),
+                                                      csv(w, "in.csv", "x,shop\n1.0,a\n-inf,b\n"), "-o", str(w / "out.csv")],
+         "{w}/in.csv column 'x' holds infinity (inf, or a number beyond 1.8e308) in 1 row (first on line 3). "
+         + INFINITY_FIX),
     Case("prediction input with a header only", lambda w: ["predict", str(w / "model"),
                                                            csv(w, "in.csv", "id,x,shop\n"), "-o", str(w / "out.csv")],
          "{w}/in.csv has no rows, only a header: nothing to predict."),

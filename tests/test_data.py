@@ -152,6 +152,18 @@ def test_string_column_where_numeric_was_fitted_is_a_type_error(X):
         schema.transform(bad)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "Float64"])
+def test_infinity_in_a_numeric_column_is_refused_and_missing_values_are_not(dtype):
+    frame = pd.DataFrame({"x": pd.array([1.0, None, 3.0, 4.0], dtype=dtype), "n": [1, 2, 3, 4]})
+    schema = FeatureSchema.infer(frame)
+    assert schema.transform(frame)["x"].isna().sum() == 1  # missing is fine
+    for position, bad in ((2, np.inf), (0, -np.inf)):
+        values = frame["x"].copy()
+        values[position] = bad
+        with pytest.raises(ValueError, match=rf"^prediction input column 'x' holds infinity .* in 1 row \(first at row {position}\)"):
+            schema.transform(frame.assign(x=values), what="prediction input")
+
+
 @pytest.mark.parametrize(
     "values",
     [pd.date_range("2024-01-01", periods=3), pd.date_range("2024-01-01", periods=3, tz="UTC")],
