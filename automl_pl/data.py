@@ -184,7 +184,9 @@ class FeatureSchema:
 def check_frame(frame: object, *, what: str) -> None:
     """Raise a clear error unless ``frame`` is a non-empty DataFrame with unique string columns."""
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}. Wrap arrays with pandas.DataFrame(...).")
+        kind = type(frame)
+        raise TypeError(f"{what} must be a pandas DataFrame, got {kind.__module__.split('.')[0]}.{kind.__qualname__}. "
+                        "Convert it first: pandas.DataFrame(array), or .to_pandas() of a polars or Arrow table.")
     if frame.shape[1] == 0:
         raise ValueError(f"{what} has no feature columns. Pass at least one feature column.")
     check_unique_columns(frame, what=what)

@@ -252,12 +252,23 @@ def load_data(spec: StudySpec) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | 
 
 
 def _check_target_present(y: pd.Series, file: Path, spec: StudySpec) -> None:
-    """Raise a SpecError naming the file's lines where a numeric target is missing or infinite."""
-    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
-        return  # the tool's own check says it must be numeric
+    """Raise a SpecError naming the file's lines where the target is text, or numeric but missing or infinite."""
+    line = first_line(file)
+    if pd.api.types.is_bool_dtype(y):
+        return  # the tool's own check decides
+    if not pd.api.types.is_numeric_dtype(y):
+        text = (pd.to_numeric(y, errors="coerce").isna() & y.notna()).to_numpy()
+        if text.any():  # "1,234.5", "12 kg": what a spreadsheet exports
+            first = int(np.argmax(text))
+            where = f"row {first}" if line is None else f"line {first + line}"
+            raise SpecError(
+                f"{file}: the target {spec.target!r} must be numeric, but {int(text.sum())} rows hold text such as "
+                f"{y.iloc[first]!r} (first on {where}). Write plain numbers (no thousands separators or units), "
+                f"or fix target in {spec.path.name}."
+            )
+        return
     bad = ~np.isfinite(y.to_numpy(dtype="float64", na_value=np.nan))
     if bad.any():
-        line = first_line(file)
         where = f"row {int(np.argmax(bad))}" if line is None else f"line {int(np.argmax(bad)) + line}"
         raise SpecError(
             f"{file}: the target {spec.target!r} is missing or infinite in {int(bad.sum())} rows (first on {where}). "
@@ -290,11 +301,25 @@ def read_table(path: Path, *, missing_hint: str = "Check the path in the spec, o
     try:
         if suffix == ".csv":
             _check_csv_header(path)
-        return pd.read_parquet(path) if suffix in (".parquet", ".pq") else pd.read_csv(path)
+        frame = pd.read_parquet(path) if suffix in (".parquet", ".pq") else pd.read_csv(path)
     except SpecError:
         raise
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"cannot read {path}: it is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position "
+                        f"{exc.start}). Save it as UTF-8 (in Excel: CSV UTF-8), or convert it, e.g. "
+                        "iconv -f latin1 -t utf-8 OLD.csv > NEW.csv.") from None
     except Exception as exc:  # pandas raises many types for unreadable files
         raise SpecError(f"cannot read {path}: {type(exc).__name__}: {exc}") from None
+    if suffix == ".csv" and frame.shape[1] == 1 and (separator := _other_separator(str(frame.columns[0]))):
+        raise SpecError(f"{path} reads as one column, {frame.columns[0]!r}: its fields are separated by "
+                        f"{separator!r}, and automl-pl reads comma-separated files. Save it with commas "
+                        "(in Excel: CSV UTF-8, comma delimited), or as Parquet.")
+    return frame
+
+
+def _other_separator(header: str) -> str | None:
+    """The separator a one-column CSV header seems to use instead of commas (``;``, tab, ``|``), if any."""
+    return next((s for s in (";", "\t", "|") if s in header), None)
 
 
 def _check_csv_header(path: Path) -> None:

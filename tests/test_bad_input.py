@@ -190,8 +190,16 @@ CASES = [
          "data file {w}/nowhere.csv does not exist. Check the path in the spec, or pass --data-dir DIR."),
     Case("unreadable data file", lambda w: ["run", spec_with(w, "train.csv", "binary.csv")]
          if (w / "binary.csv").write_bytes(b"\xff\xfe\x00\x01garbage") else None,
-         "cannot read {w}/binary.csv: UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 0: "
-         "invalid start byte"),
+         "cannot read {w}/binary.csv: it is not UTF-8 text (byte 0xff at position 0). Save it as UTF-8 (in Excel: "
+         "CSV UTF-8), or convert it, e.g. iconv -f latin1 -t utf-8 OLD.csv > NEW.csv."),
+    Case("data file separated by semicolons", lambda w: ["run", spec_with(w, "train.csv", "semi.csv")]
+         if csv(w, "semi.csv", "id;x;shop;sales\n1;1.0;a;1.0\n2;2.0;b;2.0\n") else None,
+         "{w}/semi.csv reads as one column, 'id;x;shop;sales': its fields are separated by ';', and automl-pl reads "
+         "comma-separated files. Save it with commas (in Excel: CSV UTF-8, comma delimited), or as Parquet."),
+    Case("target with thousands separators", lambda w: ["run", spec_with(w, "train.csv", "text.csv")]
+         if csv(w, "text.csv", 'id,x,shop,sales\n1,1.0,a,999.5\n2,2.0,b,"1,234.5"\n3,3.0,a,"2,000"\n') else None,
+         "{w}/text.csv: the target 'sales' must be numeric, but 2 rows hold text such as '1,234.5' (first on line 3). "
+         "Write plain numbers (no thousands separators or units), or fix target in bad.toml."),
     Case("malformed spec", lambda w: ["run", csv(w, "bad.toml", "[study\nn_trials = 2\n")],
          "{w}/bad.toml is not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)"),
     Case("unknown spec key", lambda w: ["run", spec_with(w, "n_trials = 2", "trials = 2")],

@@ -192,6 +192,12 @@ def test_non_dataframe_is_a_type_error(X, not_a_frame):
         FeatureSchema.infer(X).transform(not_a_frame)
 
 
+def test_an_arrow_table_is_named_with_its_library_and_how_to_convert_it(X):
+    pyarrow = pytest.importorskip("pyarrow")
+    with pytest.raises(TypeError, match=r"^X must be a pandas DataFrame, got pyarrow\.Table\. .*\.to_pandas\(\)"):
+        FeatureSchema.infer(pyarrow.table({"x": [1.0, 2.0]}))
+
+
 def test_non_string_column_names_and_no_columns_are_refused():
     with pytest.raises(TypeError, match="strings"):
         FeatureSchema.infer(pd.DataFrame(np.zeros((3, 2))))
