@@ -216,11 +216,10 @@ def check_finite(frame: pd.DataFrame, columns: Sequence[str], *, what: str, firs
             continue
         infinite = np.isinf(series.to_numpy(dtype="float64", na_value=np.nan))
         if infinite.any():
-            first = int(np.argmax(infinite))
-            where = f"at row {first}" if first_line is None else f"on line {first + first_line}"
             raise ValueError(
                 f"{what} column {name!r} holds infinity (inf, or a number beyond 1.8e308) in "
-                f"{_rows(int(infinite.sum()))} (first {where}). Replace it with a missing value (NaN, or an empty "
+                f"{count_rows(int(infinite.sum()))} (first {where_in_file(int(np.argmax(infinite)), first_line)}). "
+                "Replace it with a missing value (NaN, or an empty "
                 "cell in a file), which every model handles, or with a number."
             )
 
@@ -284,7 +283,14 @@ def check_whole_number(value: object, name: str, *, minimum: int, maximum: int |
     return value
 
 
-def _rows(count: int) -> str:
+def where_in_file(position: int, first_line: int | None) -> str:
+    """Where row ``position`` (from 0) of a table is: ``at row 5``, or ``on line 7`` of a text file whose first
+    row is on ``first_line``."""
+    return f"at row {position}" if first_line is None else f"on line {position + first_line}"
+
+
+def count_rows(count: int) -> str:
+    """``1 row``, ``2 rows``."""
     return "1 row" if count == 1 else f"{count} rows"
 
 

@@ -239,7 +239,8 @@ class AutoPLRegressor(RegressorMixin, BaseEstimator):
         try:
             if isinstance(X, pd.DataFrame):
                 validate_data(self, X, reset=reset, skip_check_array=True)  # n_features_in_, feature_names_in_
-                return X if all(isinstance(c, str) for c in X.columns) else X.set_axis([str(c) for c in X.columns], axis=1)
+                named = all(isinstance(c, str) for c in X.columns)
+                return X if named else X.set_axis([str(c) for c in X.columns], axis=1)
             array = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
         except ValueError as exc:
             if what == "X":

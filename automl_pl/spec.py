@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import make_url
 
-from automl_pl.data import FeatureSchema, check_finite
+from automl_pl.data import FeatureSchema, check_finite, count_rows, where_in_file
 from automl_pl.datasets import hide_labels, load_dataset
 from automl_pl.storage import HEARTBEAT_SECONDS, JOURNAL_SCHEME, journal_path
 
@@ -260,18 +260,17 @@ def _check_target_present(y: pd.Series, file: Path, spec: StudySpec) -> None:
         text = (pd.to_numeric(y, errors="coerce").isna() & y.notna()).to_numpy()
         if text.any():  # "1,234.5", "12 kg": what a spreadsheet exports
             first = int(np.argmax(text))
-            where = f"row {first}" if line is None else f"line {first + line}"
             raise SpecError(
-                f"{file}: the target {spec.target!r} must be numeric, but {int(text.sum())} rows hold text such as "
-                f"{y.iloc[first]!r} (first on {where}). Write plain numbers (no thousands separators or units), "
-                f"or fix target in {spec.path.name}."
+                f"{file}: the target {spec.target!r} must be numeric, but {count_rows(int(text.sum()))} hold text "
+                f"such as {y.iloc[first]!r} (first {where_in_file(first, line)}). Write plain numbers (no thousands "
+                f"separators or units), or fix target in {spec.path.name}."
             )
         return
     bad = ~np.isfinite(y.to_numpy(dtype="float64", na_value=np.nan))
     if bad.any():
-        where = f"row {int(np.argmax(bad))}" if line is None else f"line {int(np.argmax(bad)) + line}"
         raise SpecError(
-            f"{file}: the target {spec.target!r} is missing or infinite in {int(bad.sum())} rows (first on {where}). "
+            f"{file}: the target {spec.target!r} is missing or infinite in {count_rows(int(bad.sum()))} "
+            f"(first {where_in_file(int(np.argmax(bad)), line)}). "
             f"Drop those rows, or move them to the unlabelled file (unlabeled in {spec.path.name}), "
             "whose rows are pseudo-labelled."
         )

@@ -134,7 +134,7 @@ CASES = [
          "n_trials=0 runs no trial, and sqlite:///{w}/none.db holds no study yet. Give n_trials >= 1."),
     Case("target with NaN", lambda w: ["run", spec_with(w, "train.csv", "nan.csv")]
          if csv(w, "nan.csv", "id,x,shop,sales\n1,1.0,a,1.0\n2,2.0,b,\n3,3.0,a,3.0\n4,4.0,b,5.0\n") else None,
-         "{w}/nan.csv: the target 'sales' is missing or infinite in 1 rows (first on line 3). Drop those rows, "
+         "{w}/nan.csv: the target 'sales' is missing or infinite in 1 row (first on line 3). Drop those rows, "
          "or move them to the unlabelled file (unlabeled in bad.toml), whose rows are pseudo-labelled."),
     Case("target with inf", lambda w: tune_quietly(TRAIN, pd.Series([1.0, np.inf, 3.0, 4.0], name="sales")),
          "target sales has 1 missing or infinite values (first at row 1). "
@@ -247,8 +247,8 @@ CASES = [
                                                       csv(w, "in.csv", "x,shop\nabc,a\n"), "-o", str(w / "out.csv")],
          "{w}/in.csv column 'x' must be numeric, as in training, but has dtype str. "
          "Convert it with pandas.to_numeric or fix the input file."),
-    Case("prediction input with infinity", lambda w: ["predict", str(w / "model"),
-                                                      csv(w, "in.csv", "x,shop\n1.0,a\n-inf,b\n"), "-o", str(w / "out.csv")],
+    Case("prediction input with infinity",
+         lambda w: ["predict", str(w / "model"), csv(w, "in.csv", "x,shop\n1.0,a\n-inf,b\n"), "-o", str(w / "out.csv")],
          "{w}/in.csv column 'x' holds infinity (inf, or a number beyond 1.8e308) in 1 row (first on line 3). "
          + INFINITY_FIX),
     Case("prediction input with a header only", lambda w: ["predict", str(w / "model"),

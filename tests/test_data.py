@@ -160,7 +160,8 @@ def test_infinity_in_a_numeric_column_is_refused_and_missing_values_are_not(dtyp
     for position, bad in ((2, np.inf), (0, -np.inf)):
         values = frame["x"].copy()
         values[position] = bad
-        with pytest.raises(ValueError, match=rf"^prediction input column 'x' holds infinity .* in 1 row \(first at row {position}\)"):
+        expected = rf"^prediction input column 'x' holds infinity .* in 1 row \(first at row {position}\)"
+        with pytest.raises(ValueError, match=expected):
             schema.transform(frame.assign(x=values), what="prediction input")
 
 
