@@ -209,7 +209,8 @@ def load_data(spec: StudySpec) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | 
 
     Raises:
         SpecError: a file is missing, unreadable or empty, a named column is absent, target values
-            are missing, or the unlabelled file's columns or kinds differ from the labelled file's.
+            are missing or text, a numeric feature holds infinity, or the unlabelled file's columns or
+            kinds differ from the labelled file's.
     """
     if spec.dataset is not None:
         try:
