@@ -219,8 +219,8 @@ def check_finite(frame: pd.DataFrame, columns: Sequence[str], *, what: str, firs
             raise ValueError(
                 f"{what} column {name!r} holds infinity (inf, or a number beyond 1.8e308) in "
                 f"{count_rows(int(infinite.sum()))} (first {where_in_file(int(np.argmax(infinite)), first_line)}). "
-                "Replace it with a missing value (NaN, or an empty "
-                "cell in a file), which every model handles, or with a number."
+                "Replace it with a missing value (NaN, or an empty cell in a file), which every model handles, "
+                "or with a number."
             )
 
 

