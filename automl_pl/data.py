@@ -7,7 +7,14 @@ Every model family receives frames in one *normalised* form:
   ``Categorical`` whose categories are the strings seen while fitting plus
   :data:`MISSING_CATEGORY`. Missing values and categories never seen while
   fitting both become :data:`MISSING_CATEGORY`, so prediction never fails on
-  a new category and no family ever sees a ``NaN`` category.
+  a new category and no family ever sees a ``NaN`` category;
+* date columns (``datetime64``, or text that reads as ISO 8601 dates such as ``2013-01-05``):
+  :meth:`FeatureSchema.normalise` keeps them as ``datetime64[us]`` (the study's frames, so that
+  importance and the final model speak of the user's columns); :meth:`FeatureSchema.transform`, the
+  first step of every model, gives the models each date's days since 1970 (a number under the
+  column's own name, so that trees and linear models can follow a trend) and the calendar parts
+  (:data:`DATE_PARTS`) that vary in the data fitted on, as ``column.month`` and the like, so that
+  they can follow a season or a weekday. AutoGluon and FLAML expand dates the same way.
 
 This module sits at the bottom of the package: it imports nothing from it.
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,7 +39,13 @@ from sklearn.utils.validation import check_is_fitted
 MISSING_CATEGORY = "__missing__"
 """Category that stands for a missing value or a category unseen in training."""
 
-ColumnKind = Literal["numeric", "categorical"]
+ColumnKind = Literal["numeric", "categorical", "datetime"]
+
+DATE_PARTS = ("year", "month", "day", "day_of_week", "day_of_year", "hour", "minute", "second")
+"""The calendar parts a date column may give the models, each as a column ``name.part``: those that vary."""
+DATE_UNIT = "datetime64[us]"
+"""A date column's dtype in a normalised frame: pandas' own unit for parsed text, good for 290,000 years."""
+_MICROSECONDS_PER_DAY = 86_400_000_000
 
 _SHARED_TRANSFORMS: ContextVar[dict | None] = ContextVar("automl_pl_shared_transforms", default=None)
 
@@ -57,13 +71,25 @@ class ColumnSchema:
     name: str
     kind: ColumnKind
     categories: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()
+    """For a date column, the calendar parts (of :data:`DATE_PARTS`) the models see besides its days."""
 
     @property
     def dtype(self) -> np.dtype | pd.CategoricalDtype:
         """The dtype of this column in a normalised frame."""
         if self.kind == "numeric":
             return np.dtype("float64")
+        if self.kind == "datetime":
+            return np.dtype(DATE_UNIT)
         return _categorical_dtype(self.categories)
+
+    @property
+    def features(self) -> tuple[ColumnSchema, ...]:
+        """The columns the models see for this one: itself, or for a date its days and its parts, all numeric."""
+        if self.kind != "datetime":
+            return (self,)
+        parts = (ColumnSchema(f"{self.name}.{part}", "numeric") for part in self.parts)
+        return (ColumnSchema(self.name, "numeric"), *parts)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -80,7 +106,18 @@ class FeatureSchema:
 
     @property
     def names(self) -> list[str]:
+        """The input columns, in order."""
         return [column.name for column in self.columns]
+
+    @property
+    def features(self) -> list[ColumnSchema]:
+        """The columns the models see (:meth:`transform`'s), in order: the input columns with each date expanded."""
+        return [feature for column in self.columns for feature in column.features]
+
+    @property
+    def feature_sources(self) -> dict[str, str]:
+        """Each model feature's input column: ``{"sold.month": "sold", "sold": "sold", "price": "price"}``."""
+        return {feature.name: column.name for column in self.columns for feature in column.features}
 
     @property
     def categorical(self) -> list[str]:
@@ -88,7 +125,12 @@ class FeatureSchema:
 
     @property
     def numeric(self) -> list[str]:
-        return [c.name for c in self.columns if c.kind == "numeric"]
+        """The numeric features the models see, a date's days and parts included."""
+        return [c.name for c in self.features if c.kind == "numeric"]
+
+    @property
+    def dates(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "datetime"]
 
     @classmethod
     def infer(cls, frame: pd.DataFrame, *more: pd.DataFrame | None) -> FeatureSchema:
@@ -105,19 +147,30 @@ class FeatureSchema:
         for name in frame.columns:
             kind = column_kind(frame[name], name=name)
             categories: tuple[str, ...] = ()
+            parts: tuple[str, ...] = ()
             if kind == "categorical":
                 seen: set[str] = set()
                 for f in frames:
                     seen.update(_category_strings(f[name]))
                 seen.discard(MISSING_CATEGORY)
                 categories = (*sorted(seen), MISSING_CATEGORY)
-            columns.append(ColumnSchema(name, kind, categories))
-        return cls(tuple(columns))
+            elif kind == "datetime":
+                dates = [_dates(f[name], name=name, what="X" if f is frame else "X_unlabeled") for f in frames]
+                pooled = dates[0].append(dates[1:])
+                parts = tuple(part for part in DATE_PARTS if getattr(pooled, part).nunique() > 1)
+            columns.append(ColumnSchema(name, kind, categories, parts))
+        schema = cls(tuple(columns))
+        clashes = [name for name, count in Counter(f.name for f in schema.features).items() if count > 1]
+        if clashes:
+            raise ValueError(f"date columns give the models columns named {clashes}, which X has already. Rename "
+                             "those columns of X.")
+        return schema
 
     def to_dict(self) -> list[dict[str, Any]]:
         """A JSON-ready description (used by ``metadata.json``)."""
         return [
-            {"name": c.name, "kind": c.kind, **({"categories": list(c.categories)} if c.categories else {})}
+            {"name": c.name, "kind": c.kind, **({"categories": list(c.categories)} if c.categories else {}),
+             **({"parts": list(c.parts)} if c.kind == "datetime" else {})}
             for c in self.columns
         ]
 
@@ -126,9 +179,13 @@ class FeatureSchema:
         parsed = []
         for column in columns:
             kind = column["kind"]
-            if kind not in ("numeric", "categorical"):
+            if kind not in ("numeric", "categorical", "datetime"):
                 raise ValueError(f"unknown column kind {kind!r} for column {column['name']!r}")
-            parsed.append(ColumnSchema(str(column["name"]), kind, tuple(map(str, column.get("categories", ())))))
+            parts = tuple(map(str, column.get("parts", ())))
+            if set(parts) - set(DATE_PARTS):
+                unknown = sorted(set(parts) - set(DATE_PARTS))
+                raise ValueError(f"unknown date parts {unknown} for column {column['name']!r}")
+            parsed.append(ColumnSchema(str(column["name"]), kind, tuple(map(str, column.get("categories", ()))), parts))
         return cls(tuple(parsed))
 
     def check(self, frame: pd.DataFrame, *, what: str = "X", first_line: int | None = None) -> None:
@@ -138,7 +195,8 @@ class FeatureSchema:
         error names lines (``first on line 7``) instead of row positions (``first at row 5``).
 
         Raises:
-            TypeError: ``frame`` is not a DataFrame, or a numeric column holds non-numbers.
+            TypeError: ``frame`` is not a DataFrame, a numeric column holds non-numbers, or a date column
+                holds what is not a date.
             ValueError: columns are missing, extra or duplicated, or a numeric column holds infinity.
         """
         check_frame(frame, what=what)
@@ -150,35 +208,49 @@ class FeatureSchema:
                     f"{what} column {column.name!r} must be numeric, as in training, but has dtype "
                     f"{dtypes[column.name]}. Convert it with pandas.to_numeric or fix the input file."
                 )
-        check_finite(frame, self.numeric, what=what, first_line=first_line)
+            if column.kind == "datetime":
+                _dates(frame[column.name], name=column.name, what=what, first_line=first_line)
+        check_finite(frame, [c.name for c in self.columns if c.kind == "numeric"], what=what, first_line=first_line)
 
     def transform(self, frame: pd.DataFrame, *, what: str = "X") -> pd.DataFrame:
-        """Check ``frame`` and return it normalised (columns in schema order)."""
+        """Check ``frame`` and return what the models see: :meth:`normalise`'s frame, each date expanded."""
+        return self._memoised(frame, what=what, expand=True)
+
+    def normalise(self, frame: pd.DataFrame, *, what: str = "X") -> pd.DataFrame:
+        """Check ``frame`` and return it normalised (columns in schema order; dates as ``datetime64[us]``)."""
+        return self._memoised(frame, what=what, expand=False)
+
+    def _memoised(self, frame: pd.DataFrame, *, what: str, expand: bool) -> pd.DataFrame:
         memo = _SHARED_TRANSFORMS.get()
         if memo is None:
-            return self._transform(frame, what=what)
-        key = (id(frame), self)
+            return self._transform(frame, what=what, expand=expand)
+        key = (id(frame), self, expand)
         if key not in memo:  # the frame itself is kept too, so that its id is not reused meanwhile
-            memo[key] = (frame, self._transform(frame, what=what))
+            memo[key] = (frame, self._transform(frame, what=what, expand=expand))
         return memo[key][1]
 
-    def _transform(self, frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
+    def _transform(self, frame: pd.DataFrame, *, what: str, expand: bool) -> pd.DataFrame:
         self.check(frame, what=what)
-        if self._is_normalised(frame):
+        if self._is_normalised(frame, expand=expand):
             return frame
         out = {}
         for column in self.columns:
             series = frame[column.name]
             if column.kind == "numeric":
                 out[column.name] = series.to_numpy(dtype="float64", na_value=np.nan)
-            else:
+            elif column.kind == "categorical":
                 out[column.name] = _to_categorical(series, column.dtype)
+            elif expand:
+                out.update(_date_features(_dates(series, name=column.name, what=what), column))
+            else:
+                out[column.name] = _dates(series, name=column.name, what=what).to_numpy()
         return pd.DataFrame(out, index=frame.index)
 
-    def _is_normalised(self, frame: pd.DataFrame) -> bool:
-        if list(frame.columns) != self.names:
+    def _is_normalised(self, frame: pd.DataFrame, *, expand: bool) -> bool:
+        expected = self.features if expand else self.columns
+        if list(frame.columns) != [c.name for c in expected]:
             return False
-        return all(dtype == c.dtype for dtype, c in zip(frame.dtypes, self.columns))
+        return all(dtype == c.dtype for dtype, c in zip(frame.dtypes, expected))
 
 
 def check_frame(frame: object, *, what: str) -> None:
@@ -238,15 +310,80 @@ def check_same_columns(expected: Sequence[str], frame: pd.DataFrame, *, what: st
 
 
 def column_kind(series: pd.Series, *, name: str) -> ColumnKind:
-    """Classify a column as numeric or categorical, or explain why it is neither."""
+    """Classify a column as numeric, categorical or dates, or explain why it is none of them.
+
+    Text is dates when it reads as ISO 8601 dates (``2013-01-05``, ``2013-01-05 10:30``) throughout:
+    other spellings (``05/01/2013``) are ambiguous, and stay categories (see :func:`date_columns`).
+    """
     if _is_numeric(series):
         return "numeric"
-    if isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return "datetime"
+    if isinstance(series.dtype, pd.CategoricalDtype):
         return "categorical"
+    if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+        return "datetime" if _reads_as_dates(series) else "categorical"
+    if isinstance(series.dtype, pd.PeriodDtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
+        advice = ("a period to its start time (series.dt.start_time), which is then a date" if
+                  isinstance(series.dtype, pd.PeriodDtype) else "durations to numbers (series.dt.total_seconds())")
+        raise TypeError(f"column {name!r} has dtype {series.dtype}, which is neither numeric, categorical nor a date. "
+                        f"Convert {advice}, or drop it.")
     raise TypeError(
-        f"column {name!r} has dtype {series.dtype}, which is neither numeric nor categorical. "
-        "Convert it to numbers (e.g. a timestamp to its year or to seconds) or to strings, or drop it."
+        f"column {name!r} has dtype {series.dtype}, which is neither numeric, categorical nor a date. "
+        "Convert it to numbers, dates (pandas.to_datetime) or strings, or drop it."
     )
+
+
+def _reads_as_dates(series: pd.Series, *, sample: int = 200) -> bool:
+    """Whether every value of a text column reads as an ISO 8601 date (and there is at least one)."""
+    values = series.dropna()
+    if len(values) == 0 or not values.iloc[:sample].astype(str).str.fullmatch(ISO_DATE_PATTERN).all():
+        return False
+    return bool(values.astype(str).str.fullmatch(ISO_DATE_PATTERN).all()
+                and pd.to_datetime(values.astype(str), format="ISO8601", errors="coerce").notna().all())
+
+
+def _dates(series: pd.Series, *, name: str, what: str, first_line: int | None = None) -> pd.DatetimeIndex:
+    """A date column's values as naive ``datetime64[us]`` (``NaT`` where missing), or a clear error.
+
+    Text is read as ISO 8601; a time zone is dropped, keeping the wall-clock time (a sale at 9:00 in
+    Paris is a morning sale whatever the offset).
+    """
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        dates = pd.DatetimeIndex(series)
+    elif (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)) \
+            and not isinstance(series.dtype, pd.CategoricalDtype):
+        text = series.astype("string")
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        except ValueError:  # offsets that differ from row to row: one instant each, in UTC
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+        bad = (parsed.isna() & text.notna()).to_numpy()
+        if bad.any():
+            first, others = int(np.argmax(bad)), int(bad.sum()) - 1
+            where = where_in_file(first, first_line) + (f", and {count_rows(others)} more" if others else "")
+            raise TypeError(
+                f"{what} column {name!r} must hold dates, as in training, but {text.iloc[first]!r} ({where}) "
+                "is not a date in ISO 8601 form (2013-01-05 or 2013-01-05 10:30). Fix the value, or convert the "
+                "column with pandas.to_datetime."
+            )
+        dates = pd.DatetimeIndex(parsed)
+    else:
+        raise TypeError(f"{what} column {name!r} must hold dates, as in training, but has dtype {series.dtype}. "
+                        "Pass dates (pandas.to_datetime) or ISO 8601 text such as 2013-01-05.")
+    if dates.tz is not None:
+        dates = dates.tz_localize(None)
+    return dates.as_unit("us")
+
+
+def _date_features(dates: pd.DatetimeIndex, column: ColumnSchema) -> dict[str, np.ndarray]:
+    """What the models see of a date column: its days since 1970 under its own name, then its ``parts``."""
+    ticks = dates.asi8.astype("float64")
+    ticks[np.asarray(dates.isna())] = np.nan
+    features = {column.name: ticks / _MICROSECONDS_PER_DAY}
+    for part in column.parts:
+        features[f"{column.name}.{part}"] = np.asarray(getattr(dates, part), dtype="float64")
+    return features
 
 
 MAX_ABS_TARGET = 1e15
@@ -338,6 +475,9 @@ def check_target(y: object, *, n_rows: int, name: str = "y") -> np.ndarray:
     return values
 
 
+ISO_DATE_PATTERN = r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?\s*"
+"""An ISO 8601 date, possibly with a time and an offset: the only text read as dates without being told."""
+
 DATE_PATTERN = r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([ T]\d{1,2}:\d{2}(:\d{2})?\S*)?\s*$"
 """A date, possibly with a time: 2013-01-05, 2013/1/5, 05.01.2013, 1/5/13, 2013-01-05 10:30:00."""
 
@@ -379,8 +519,13 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
     """Learn a :class:`FeatureSchema` in ``fit``; check and normalise frames in ``transform``.
 
     The first step of every automl_pl model pipeline, so a fitted model accepts the
-    user's raw DataFrames (strings, categories, missing values) and never fails on
-    an unseen category.
+    user's raw DataFrames (strings, categories, dates, missing values) and never fails on
+    an unseen category. ``transform`` gives what the models see (:meth:`FeatureSchema.transform`).
+
+    Args:
+        schema: the schema to hold frames to, as a study gives its models (every fold model of
+            every trial then sees the same columns, whatever rows it is fitted on); ``None``: the one
+            inferred from ``fit``'s frame.
 
     Attributes:
         schema_: the learnt :class:`FeatureSchema`.
@@ -388,8 +533,15 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         n_features_in_: number of columns seen in ``fit``.
     """
 
+    def __init__(self, schema: FeatureSchema | None = None) -> None:
+        self.schema = schema
+
     def fit(self, X: pd.DataFrame, y: object = None) -> FrameEncoder:
-        self.schema_ = FeatureSchema.infer(X)
+        if self.schema is None:
+            self.schema_ = FeatureSchema.infer(X)
+        else:
+            self.schema.check(X)
+            self.schema_ = self.schema
         self.feature_names_in_ = np.asarray(self.schema_.names, dtype=object)
         self.n_features_in_ = len(self.schema_.names)
         return self
@@ -399,8 +551,9 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         return self.schema_.transform(X)
 
     def get_feature_names_out(self, input_features: Iterable[str] | None = None) -> np.ndarray:
+        """The columns ``transform`` gives: the input columns, each date expanded (``sold``, ``sold.month``)."""
         check_is_fitted(self)
-        return self.feature_names_in_.copy()
+        return np.asarray([feature.name for feature in self.schema_.features], dtype=object)
 
 
 def _dtypes(frame: pd.DataFrame) -> dict[str, Any]:

@@ -23,7 +23,7 @@ measured on the rows the boosters were fitted on, so it also credits features th
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,7 +56,7 @@ TRAINING_ROWS = "training rows"
 
 def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats: int = N_REPEATS,
                        max_rows: int = MAX_ROWS, random_state: int = 0,
-                       seconds: float | None = None) -> pd.DataFrame | None:
+                       seconds: float | None = None, sources: Mapping[str, str] | None = None) -> pd.DataFrame | None:
     """Permutation importance and gain of a fitted :class:`~automl_pl.ensemble.EnsembleRegressor`.
 
     Args:
@@ -68,6 +68,9 @@ def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats:
         random_state: seeds the rows drawn and the shuffles.
         seconds: the most time to spend, or ``None`` for no limit: fewer repeats or rows are measured when it
             is short (``attrs`` says how many).
+        sources: each feature the models see and the column of ``X`` it comes from
+            (:attr:`~automl_pl.data.FeatureSchema.feature_sources`: a date column gives several), so that
+            gains are summed per column; ``None``: the models see ``X``'s columns.
 
     Returns:
         One row per feature (see :data:`COLUMNS`), most important first; ``attrs["rows"]`` is
@@ -120,7 +123,7 @@ def feature_importance(model: Any, X: pd.DataFrame, y: np.ndarray, *, n_repeats:
         "importance": importance,
         "stddev": growth.std(axis=0, ddof=1) if n_repeats > 1 else np.full(X.shape[1], np.nan),
         "importance_share": positive / positive.sum() if positive.sum() > 0 else np.zeros(X.shape[1]),
-        "gain": booster_gain(model, list(X.columns)),
+        "gain": booster_gain(model, list(X.columns), sources=sources),
     }).sort_values(["importance", "feature"], ascending=[False, True], ignore_index=True)
     table.attrs.update(rows=where, n_rows=int(sum(len(t) for t in truth)), n_repeats=n_repeats, cut_for_time=cut)
     return table
@@ -194,15 +197,22 @@ def _shuffled_copies(X: pd.DataFrame, features: range, rng: np.random.Generator)
     return pd.DataFrame(columns)
 
 
-def booster_gain(model: Any, features: Sequence[str]) -> np.ndarray:
-    """Per feature, the boosters' shares of gain averaged by their weights (see the module doc); ``NaN`` without one."""
-    total, weight = np.zeros(len(features)), 0.0
+def booster_gain(model: Any, columns: Sequence[str], *, sources: Mapping[str, str] | None = None) -> np.ndarray:
+    """Per column, the boosters' shares of gain averaged by their weights (see the module doc); ``NaN`` without one.
+
+    ``sources`` maps each feature the boosters see to its column (see :func:`feature_importance`).
+    """
+    sources = dict(sources) if sources is not None else {column: column for column in columns}
+    features = list(sources)
+    position = {column: i for i, column in enumerate(columns)}
+    column_of = np.array([position[sources[feature]] for feature in features], dtype=np.intp)
+    total, weight = np.zeros(len(columns)), 0.0
     for estimator, w in zip(model.estimators_, model.weights_):
         gains = _gain(final_estimator(estimator), features)
         if gains is not None and gains.sum() > 0:
-            total += abs(float(w)) * gains / gains.sum()
+            total += abs(float(w)) * np.bincount(column_of, weights=gains / gains.sum(), minlength=len(columns))
             weight += abs(float(w))
-    return total / weight if weight > 0 else np.full(len(features), np.nan)
+    return total / weight if weight > 0 else np.full(len(columns), np.nan)
 
 
 def _gain(booster: Any, features: Sequence[str]) -> np.ndarray | None:

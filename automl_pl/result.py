@@ -130,7 +130,8 @@ class TuneResult:
                 seconds is not None or not kept.attrs.get("cut_for_time")):
             return kept
         table = feature_importance(self.best_estimator_, self.data.X, self.data.y, n_repeats=n_repeats,
-                                   max_rows=max_rows, random_state=random_state, seconds=seconds)
+                                   max_rows=max_rows, random_state=random_state, seconds=seconds,
+                                   sources=self.data.schema.feature_sources)
         if table is not None:
             table.attrs["asked"] = (n_repeats, max_rows, random_state)
             self.importance_ = table

@@ -341,12 +341,16 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
             X_unlabeled = None
     schema = FeatureSchema.infer(X, X_unlabeled)
     for name, example in date_columns(X).items():
-        levels = len(schema.columns[schema.names.index(name)].categories) - 1
-        warnings.warn(f"column {name!r} holds dates (e.g. {example!r}): it is used as a category with {levels} "
-                      "levels, which ignores their order. Convert it to numbers (year, month, days since a date) "
-                      "to use it as time, or drop it.", UserWarning, stacklevel=4)  # past tune's verbosity wrapper
-    X_norm = schema.transform(X).reset_index(drop=True)
-    X_unlabeled_norm = None if X_unlabeled is None else schema.transform(X_unlabeled, what="X_unlabeled").reset_index(drop=True)
+        column = schema.columns[schema.names.index(name)]
+        if column.kind != "categorical":  # ISO 8601 text: read as dates
+            continue
+        warnings.warn(f"column {name!r} holds dates (e.g. {example!r}) that are not in ISO 8601 form (2013-01-05): "
+                      f"it is used as a category with {len(column.categories) - 1} levels, which ignores their order. "
+                      "Convert it with pandas.to_datetime (dayfirst=True where days come first) to use it as time, "
+                      "or drop it.", UserWarning, stacklevel=4)  # past tune's verbosity wrapper
+    X_norm = schema.normalise(X).reset_index(drop=True)
+    X_unlabeled_norm = (None if X_unlabeled is None
+                        else schema.normalise(X_unlabeled, what="X_unlabeled").reset_index(drop=True))
     return PreparedData(X_norm, target, X_unlabeled_norm, schema, target_name,
                         data_fingerprint(X_norm, target, X_unlabeled_norm))
 

@@ -225,17 +225,38 @@ def test_n_trials_zero_refits_the_study_without_new_or_waiting_trials(workdir, c
 
 def test_data_warnings_name_the_file_and_column(workdir, capsys):
     train = pd.read_csv(workdir / "train.csv")
-    train["opened"] = pd.date_range("2013-01-01", periods=len(train), freq="D").strftime("%Y-%m-%d")
+    train["opened"] = pd.date_range("2013-01-01", periods=len(train), freq="D").strftime("%d/%m/%Y")
     train.to_csv(workdir / "train.csv", index=False)
     test = pd.read_csv(workdir / "test.csv")
-    test["opened"] = "2014-01-01"
+    test["opened"] = "01/01/2014"
     test["sales"] = 1.0  # known targets in the unlabelled file: ignored, and said so
     test.to_csv(workdir / "test.csv", index=False)
     assert main(["run", str(workdir / "study.toml"), "--no-progress", "--n-trials", "1", "--n-jobs", "1"]) == 0
     err = capsys.readouterr().err
     assert f"automl-pl: warning: {workdir / 'test.csv'} has 40 values of the target 'sales': they are ignored" in err
-    assert ("automl-pl: warning: column 'opened' holds dates (e.g. '2013-01-01'): it is used as a category with "
-            "121 levels") in err
+    assert ("automl-pl: warning: column 'opened' holds dates (e.g. '01/01/2013') that are not in ISO 8601 form "
+            "(2013-01-05): it is used as a category with 121 levels") in err
+
+
+def test_iso_dates_in_a_csv_are_dates_and_a_bad_one_is_named_by_file_and_line(workdir, capsys):
+    for name, start in (("train.csv", "2013-01-01"), ("test.csv", "2013-06-01")):
+        frame = pd.read_csv(workdir / name)
+        frame["opened"] = pd.date_range(start, periods=len(frame), freq="D").strftime("%Y-%m-%d")
+        frame.to_csv(workdir / name, index=False)
+    assert main(["run", str(workdir / "study.toml"), "--no-progress", "--n-trials", "2", "--n-jobs", "1"]) == 0
+    assert "holds dates" not in capsys.readouterr().err
+    assert automl_pl.load_model(workdir / "model").metadata["schema"][-1]["kind"] == "datetime"
+
+    assert main(["predict", str(workdir / "model"), str(workdir / "test.csv"), "-o", str(workdir / "p.csv")]) == 0
+    assert len(pd.read_csv(workdir / "p.csv")) == 40
+    frame = pd.read_csv(workdir / "test.csv")
+    frame.loc[4, "opened"] = "next Tuesday"
+    frame.to_csv(workdir / "bad.csv", index=False)
+    assert main(["predict", str(workdir / "model"), str(workdir / "bad.csv"), "-o", str(workdir / "p2.csv")]) == 1
+    err = capsys.readouterr().err
+    assert (f"{workdir / 'bad.csv'} column 'opened' must hold dates, as in training, but 'next Tuesday' (on line 6) "
+            "is not a date in ISO 8601 form") in err
+    assert not (workdir / "p2.csv").exists()
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,10 @@ def to_onnx(members: Sequence[tuple[float, Any]], families: Sequence[str], schem
 
     from automl_pl.export._skl2onnx_types import unknown_to_infrequent
 
+    if schema.dates:
+        raise OnnxExportError(f"cannot convert this model to ONNX: its date columns {schema.dates} have no ONNX "
+                              "type, and the calendar parts the models see are not ONNX operators. Serve the automl_pl "
+                              "artifact or its MLflow model, which read dates, or tune on the dates as numbers.")
     refused, converted = [], []
     remaps = [unknown_to_infrequent(model) if type(model).__module__.startswith("sklearn.") else {}
               for _, model in members]

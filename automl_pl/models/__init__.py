@@ -96,4 +96,4 @@ def build_model(
 ) -> Pipeline:
     """The family's estimator behind a :class:`~automl_pl.data.FrameEncoder`, ready for raw DataFrames."""
     model = family.build(dict(params), schema=schema, random_state=random_state, n_jobs=n_jobs)
-    return Pipeline([("frame", FrameEncoder()), ("model", model)])
+    return Pipeline([("frame", FrameEncoder(schema)), ("model", model)])
