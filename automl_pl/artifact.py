@@ -89,13 +89,17 @@ class ExportedModel:
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Predict for the rows of ``X``, which must have the training columns and kinds.
 
-        Columns listed as ``ignored_columns`` at export (identifiers, say) are dropped first.
+        Columns listed as ``ignored_columns`` at export (identifiers, say) are dropped first. Column names
+        that are not strings (``0, 1, 2``) are read as their strings, as :class:`~automl_pl.AutoPLRegressor`
+        named them when it was fitted, so that the frame the estimator predicts on, its export reads too.
 
         Raises:
             ValueError: columns are missing or unexpected.
             TypeError: ``X`` is not a DataFrame, or a numeric column holds non-numbers.
         """
         if isinstance(X, pd.DataFrame):
+            if not all(isinstance(c, str) for c in X.columns):
+                X = X.set_axis([str(c) for c in X.columns], axis=1)
             X = X.drop(columns=[c for c in self.metadata.get("ignored_columns", []) if c in X.columns])
         X = self.schema.transform(X, what="prediction input")
         if len(X) == 0:

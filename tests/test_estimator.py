@@ -15,6 +15,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import automl_pl
 from automl_pl import AutoPLRegressor
 
 QUICK = dict(time_budget=None, n_trials=2, models=["ridge"], cv=2, cv_repeats=1, n_jobs=1)
@@ -146,6 +147,14 @@ def test_without_a_request_routing_says_what_to_call(routing, X, y, X_unlabeled)
     with pytest.raises(sklearn.exceptions.UnsetMetadataPassedError, match="set_fit_request"):
         cross_val_score(AutoPLRegressor(**QUICK), X, y, cv=KFold(2), params={"X_unlabeled": X_unlabeled},
                         error_score="raise")
+
+
+def test_a_frame_with_numbered_columns_predicts_the_same_from_the_export(tmp_path, X, y):
+    numbered = X.set_axis(range(X.shape[1]), axis=1)
+    model = AutoPLRegressor(**QUICK).fit(numbered, y)
+    exported = automl_pl.load_model(model.result_.export(tmp_path / "model"))
+    assert exported.feature_names_in_ == [str(i) for i in range(X.shape[1])]
+    np.testing.assert_allclose(exported.predict(numbered), model.predict(numbered), rtol=1e-9)
 
 
 def _complete(model: AutoPLRegressor):
