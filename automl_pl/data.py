@@ -47,6 +47,11 @@ DATE_UNIT = "datetime64[us]"
 """A date column's dtype in a normalised frame: pandas' own unit for parsed text, good for 290,000 years."""
 _MICROSECONDS_PER_DAY = 86_400_000_000
 
+MISSING_MARKERS = frozenset({"", "?", "-", "--", ".", "na", "n.a.", "missing", "unknown", "not available"})
+"""Text that stands for a missing number in many files (UCI's ``?``, a spreadsheet's ``-``), beyond what
+pandas already reads as missing (``NA``, ``N/A``, ``null``, ``NaN``, ``None``, an empty cell); compared
+stripped and in lower case. A text column of numbers and these is a numeric column with missing values."""
+
 _SHARED_TRANSFORMS: ContextVar[dict | None] = ContextVar("automl_pl_shared_transforms", default=None)
 
 
@@ -204,10 +209,12 @@ class FeatureSchema:
         dtypes = _dtypes(frame)
         for column in self.columns:
             if column.kind == "numeric" and not _is_numeric_dtype(dtypes[column.name]):
-                raise TypeError(
-                    f"{what} column {column.name!r} must be numeric, as in training, but has dtype "
-                    f"{dtypes[column.name]}. Convert it with pandas.to_numeric or fix the input file."
-                )
+                if not _is_text(frame[column.name]):
+                    raise TypeError(
+                        f"{what} column {column.name!r} must be numeric, as in training, but has dtype "
+                        f"{dtypes[column.name]}. Convert it with pandas.to_numeric or fix the input file."
+                    )
+                _numbers(frame[column.name], name=column.name, what=what, first_line=first_line)
             if column.kind == "datetime":
                 _dates(frame[column.name], name=column.name, what=what, first_line=first_line)
         check_finite(frame, [c.name for c in self.columns if c.kind == "numeric"], what=what, first_line=first_line)
@@ -237,7 +244,7 @@ class FeatureSchema:
         for column in self.columns:
             series = frame[column.name]
             if column.kind == "numeric":
-                out[column.name] = series.to_numpy(dtype="float64", na_value=np.nan)
+                out[column.name] = _numbers(series, name=column.name, what=what)
             elif column.kind == "categorical":
                 out[column.name] = _to_categorical(series, column.dtype)
             elif expand:
@@ -284,16 +291,20 @@ def check_finite(frame: pd.DataFrame, columns: Sequence[str], *, what: str, firs
     """
     for name in columns:
         series = frame[name]
-        if not pd.api.types.is_float_dtype(series.dtype):
-            continue
-        infinite = np.isinf(series.to_numpy(dtype="float64", na_value=np.nan))
-        if infinite.any():
-            raise ValueError(
-                f"{what} column {name!r} holds infinity (inf, or a number beyond 1.8e308) in "
-                f"{count_rows(int(infinite.sum()))} (first {where_in_file(int(np.argmax(infinite)), first_line)}). "
-                "Replace it with a missing value (NaN, or an empty cell in a file), which every model handles, "
-                "or with a number."
-            )
+        if pd.api.types.is_float_dtype(series.dtype):
+            _refuse_infinity(series.to_numpy(dtype="float64", na_value=np.nan), name=name, what=what,
+                             first_line=first_line)
+
+
+def _refuse_infinity(values: np.ndarray, *, name: str, what: str, first_line: int | None) -> None:
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise ValueError(
+            f"{what} column {name!r} holds infinity (inf, or a number beyond 1.8e308) in "
+            f"{count_rows(int(infinite.sum()))} (first {where_in_file(int(np.argmax(infinite)), first_line)}). "
+            "Replace it with a missing value (NaN, or an empty cell in a file), which every model handles, "
+            "or with a number."
+        )
 
 
 def check_same_columns(expected: Sequence[str], frame: pd.DataFrame, *, what: str) -> None:
@@ -314,6 +325,9 @@ def column_kind(series: pd.Series, *, name: str) -> ColumnKind:
 
     Text is dates when it reads as ISO 8601 dates (``2013-01-05``, ``2013-01-05 10:30``) throughout:
     other spellings (``05/01/2013``) are ambiguous, and stay categories (see :func:`date_columns`).
+    Text is numeric when it is numbers and :data:`MISSING_MARKERS` (``?``, ``-``) throughout, with at
+    least one of each (see :func:`missing_markers`); text of numbers alone stays a category (codes and
+    identifiers are written that way).
     """
     if _is_numeric(series):
         return "numeric"
@@ -321,7 +335,9 @@ def column_kind(series: pd.Series, *, name: str) -> ColumnKind:
         return "datetime"
     if isinstance(series.dtype, pd.CategoricalDtype):
         return "categorical"
-    if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+    if _is_text(series):
+        if missing_markers(series):  # numbers, and "?" or "-" where one is missing: numeric
+            return "numeric"
         return "datetime" if _reads_as_dates(series) else "categorical"
     if isinstance(series.dtype, pd.PeriodDtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
         advice = ("a period to its start time (series.dt.start_time), which is then a date" if
@@ -343,6 +359,57 @@ def _reads_as_dates(series: pd.Series, *, sample: int = 200) -> bool:
                 and pd.to_datetime(values.astype(str), format="ISO8601", errors="coerce").notna().all())
 
 
+def _is_text(series: pd.Series) -> bool:
+    return (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)) \
+        and not isinstance(series.dtype, pd.CategoricalDtype)
+
+
+def _number_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """A text column read as numbers: ``(float64 values, NaN where missing or a marker; which values are
+    neither a number nor missing; the markers' stripped lower-case text, NA elsewhere)``."""
+    text = series.astype("string")
+    stripped = text.str.strip().str.lower()
+    is_marker = stripped.isin(MISSING_MARKERS).fillna(False).to_numpy(dtype=bool)
+    values = pd.to_numeric(text.mask(is_marker), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    neither = np.isnan(values) & text.notna().to_numpy(dtype=bool) & ~is_marker
+    return values, neither, stripped.where(is_marker)
+
+
+def missing_markers(series: pd.Series, *, sample: int = 200) -> dict[str, int]:
+    """``{marker: rows}`` of a text column that holds numbers and :data:`MISSING_MARKERS` only, with at least
+    one number; ``{}`` for any other column."""
+    if not _is_text(series):
+        return {}
+    values = series.dropna()
+    if len(values) == 0 or _number_text(values.iloc[:sample])[1].any():  # words early: not numbers
+        return {}
+    numbers, neither, markers = _number_text(values)
+    if neither.any() or np.isnan(numbers).all():
+        return {}
+    return {str(marker): int(count) for marker, count in markers.value_counts().items()}
+
+
+def _numbers(series: pd.Series, *, name: str, what: str, first_line: int | None = None) -> np.ndarray:
+    """A numeric column's values as float64, text of numbers and :data:`MISSING_MARKERS` included, or a clear error."""
+    if not _is_text(series):
+        return series.to_numpy(dtype="float64", na_value=np.nan)
+    values, neither, _ = _number_text(series)
+    if neither.any():
+        raise TypeError(
+            f"{what} column {name!r} must be numeric, as in training, but {_first_bad(series, neither, first_line)} "
+            "is not a number. Fix the value, or leave the cell empty (or write ?) where the number is missing."
+        )
+    _refuse_infinity(values, name=name, what=what, first_line=first_line)
+    return values
+
+
+def _first_bad(series: pd.Series, bad: np.ndarray, first_line: int | None) -> str:
+    """The first of the ``bad`` values and where it is: ``'soon' (on line 3, and 2 rows more)``."""
+    first, others = int(np.argmax(bad)), int(bad.sum()) - 1
+    return (f"{series.iloc[first]!r} ({where_in_file(first, first_line)}"
+            f"{f', and {count_rows(others)} more' if others else ''})")
+
+
 def _dates(series: pd.Series, *, name: str, what: str, first_line: int | None = None) -> pd.DatetimeIndex:
     """A date column's values as naive ``datetime64[us]`` (``NaT`` where missing), or a clear error.
 
@@ -351,8 +418,7 @@ def _dates(series: pd.Series, *, name: str, what: str, first_line: int | None = 
     """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         dates = pd.DatetimeIndex(series)
-    elif (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)) \
-            and not isinstance(series.dtype, pd.CategoricalDtype):
+    elif _is_text(series):
         text = series.astype("string")
         try:
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
@@ -360,10 +426,8 @@ def _dates(series: pd.Series, *, name: str, what: str, first_line: int | None = 
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
         bad = (parsed.isna() & text.notna()).to_numpy()
         if bad.any():
-            first, others = int(np.argmax(bad)), int(bad.sum()) - 1
-            where = where_in_file(first, first_line) + (f", and {count_rows(others)} more" if others else "")
             raise TypeError(
-                f"{what} column {name!r} must hold dates, as in training, but {text.iloc[first]!r} ({where}) "
+                f"{what} column {name!r} must hold dates, as in training, but {_first_bad(text, bad, first_line)} "
                 "is not a date in ISO 8601 form (2013-01-05 or 2013-01-05 10:30). Fix the value, or convert the "
                 "column with pandas.to_datetime."
             )
@@ -485,8 +549,9 @@ DATE_PATTERN = r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2
 def date_columns(frame: pd.DataFrame, *, sample: int = 200) -> dict[str, str]:
     """Text columns whose values read as dates: ``{column: an example value}``.
 
-    Such a column would be a categorical with a level per date, which ignores their order
-    and cannot extrapolate; :func:`automl_pl.tune` warns about them instead of guessing a conversion.
+    Such a column is a categorical with a level per date, which ignores their order and cannot
+    extrapolate, unless it is in ISO 8601 form (which :func:`column_kind` reads as dates);
+    :func:`automl_pl.tune` warns about the others instead of guessing which number is the day.
     """
     found = {}
     for name in frame.columns:

@@ -23,7 +23,16 @@ from threadpoolctl import threadpool_limits
 
 from automl_pl._version import __version__
 from automl_pl.budget import TimeBudget
-from automl_pl.data import FeatureSchema, check_frame, check_target, check_whole_number, data_fingerprint, date_columns
+from automl_pl.data import (
+    FeatureSchema,
+    check_frame,
+    check_target,
+    check_whole_number,
+    count_rows,
+    data_fingerprint,
+    date_columns,
+    missing_markers,
+)
 from automl_pl.final_model import check_refittable, fit_final_model, record_ensemble
 from automl_pl.models import ModelFamily, resolve_families
 from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective
@@ -348,6 +357,11 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
                       f"it is used as a category with {len(column.categories) - 1} levels, which ignores their order. "
                       "Convert it with pandas.to_datetime (dayfirst=True where days come first) to use it as time, "
                       "or drop it.", UserWarning, stacklevel=4)  # past tune's verbosity wrapper
+    for name in (c.name for c in schema.columns if c.kind == "numeric"):
+        if markers := missing_markers(X[name]):
+            said = ", ".join(f"{marker!r} ({count_rows(count)})" for marker, count in markers.items())
+            warnings.warn(f"column {name!r} holds numbers and {said}, which are read as missing values. If they "
+                          "mean something else, replace them before tuning.", UserWarning, stacklevel=4)
     X_norm = schema.normalise(X).reset_index(drop=True)
     X_unlabeled_norm = (None if X_unlabeled is None
                         else schema.normalise(X_unlabeled, what="X_unlabeled").reset_index(drop=True))

@@ -165,8 +165,8 @@ CASES = [
          "columns ['colour']. Pass exactly these columns: ['x', 'shop']."),
     Case("unlabelled column of another kind", lambda w: ["run", spec_with(w, "test.csv", "other.csv")]
          if csv(w, "other.csv", "id,x,shop\n1,abc,a\n") else None,
-         "{w}/other.csv column 'x' must be numeric, as in training, but has dtype str. "
-         "Convert it with pandas.to_numeric or fix the input file."),
+         "{w}/other.csv column 'x' must be numeric, as in training, but 'abc' (on line 2) is not a number. "
+         "Fix the value, or leave the cell empty (or write ?) where the number is missing."),
     # settings
     Case("sample_rate above 1", lambda w: ["run", str(w / "study.toml"), "--fixed-param", "sample_rate=1.5"],
          "fixed_params['sample_rate'] = 1.5 is invalid: it must be a number in [0, 1]."),
@@ -245,8 +245,8 @@ CASES = [
          "Pass exactly these columns: ['x', 'shop']."),
     Case("prediction input wrongly typed", lambda w: ["predict", str(w / "model"),
                                                       csv(w, "in.csv", "x,shop\nabc,a\n"), "-o", str(w / "out.csv")],
-         "{w}/in.csv column 'x' must be numeric, as in training, but has dtype str. "
-         "Convert it with pandas.to_numeric or fix the input file."),
+         "{w}/in.csv column 'x' must be numeric, as in training, but 'abc' (on line 2) is not a number. "
+         "Fix the value, or leave the cell empty (or write ?) where the number is missing."),
     Case("prediction input with infinity",
          lambda w: ["predict", str(w / "model"), csv(w, "in.csv", "x,shop\n1.0,a\n-inf,b\n"), "-o", str(w / "out.csv")],
          "{w}/in.csv column 'x' holds infinity (inf, or a number beyond 1.8e308) in 1 row (first on line 3). "

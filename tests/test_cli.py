@@ -259,6 +259,20 @@ def test_iso_dates_in_a_csv_are_dates_and_a_bad_one_is_named_by_file_and_line(wo
     assert not (workdir / "p2.csv").exists()
 
 
+def test_a_question_mark_in_a_numeric_column_is_a_missing_value(workdir, capsys):
+    for name, rows in (("train.csv", [3, 7, 11]), ("test.csv", [0])):
+        frame = pd.read_csv(workdir / name)
+        frame["x"] = frame["x"].astype(object)
+        frame.loc[rows, "x"] = "?"
+        frame.to_csv(workdir / name, index=False)
+    assert main(["run", str(workdir / "study.toml"), "--no-progress", "--n-trials", "2", "--n-jobs", "1"]) == 0
+    assert "automl-pl: warning: column 'x' holds numbers and '?' (3 rows), which are read as missing" \
+        in capsys.readouterr().err
+    assert automl_pl.load_model(workdir / "model").metadata["schema"][0] == {"name": "x", "kind": "numeric"}
+    assert main(["predict", str(workdir / "model"), str(workdir / "test.csv"), "-o", str(workdir / "p.csv")]) == 0
+    assert pd.read_csv(workdir / "p.csv").notna().all().all()
+
+
 @pytest.mark.parametrize(
     ("flags", "trial_lines", "summary"),
     [([], True, True), (["--no-progress"], False, True), (["-q"], False, False), (["--no-progress", "-v"], True, True)],

@@ -299,8 +299,8 @@ def test_unlabelled_rows_missing_a_categorical_column_are_refused(small_data, st
 
 def test_unlabelled_rows_with_a_wrongly_typed_column_are_refused(small_data, storage_url):
     X, y, X_unlabeled = small_data
-    with pytest.raises(TypeError, match="'count'"):
-        tune(X, y, X_unlabeled=X_unlabeled.assign(count=X_unlabeled["count"].astype(str)), models=["ridge"],
+    with pytest.raises(TypeError, match="X_unlabeled column 'count' must be numeric, as in training, but 'many'"):
+        tune(X, y, X_unlabeled=X_unlabeled.assign(count="many"), models=["ridge"],
              n_trials=1, cv=3, storage=storage_url, show_progress_bar=False)
 
 
