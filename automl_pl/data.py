@@ -289,11 +289,19 @@ def check_finite(frame: pd.DataFrame, columns: Sequence[str], *, what: str, firs
     so a study would fail trial after trial, and the boosters would take it for a huge number.
     Integer, boolean and categorical columns cannot hold it and are not scanned.
     """
-    for name in columns:
-        series = frame[name]
-        if pd.api.types.is_float_dtype(series.dtype):
-            _refuse_infinity(series.to_numpy(dtype="float64", na_value=np.nan), name=name, what=what,
-                             first_line=first_line)
+    dtypes = _dtypes(frame)
+    floats = [name for name in columns if pd.api.types.is_float_dtype(dtypes[name])]
+    for start in range(0, len(floats), _COLUMNS_AT_ONCE):  # a block at a time: one array, not a Series per column
+        block = floats[start:start + _COLUMNS_AT_ONCE]
+        values = frame[block].to_numpy(dtype="float64", na_value=np.nan)
+        infinite = np.isinf(values).any(axis=0)
+        if infinite.any():
+            first = int(np.argmax(infinite))
+            _refuse_infinity(values[:, first], name=block[first], what=what, first_line=first_line)
+
+
+_COLUMNS_AT_ONCE = 256
+"""Columns scanned for infinity in one array: few enough that a long frame's copy stays small."""
 
 
 def _refuse_infinity(values: np.ndarray, *, name: str, what: str, first_line: int | None) -> None:
@@ -309,8 +317,9 @@ def _refuse_infinity(values: np.ndarray, *, name: str, what: str, first_line: in
 
 def check_same_columns(expected: Sequence[str], frame: pd.DataFrame, *, what: str) -> None:
     """Raise a ValueError naming the columns ``frame`` lacks or adds compared with ``expected``."""
-    missing = [c for c in expected if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in set(expected)]
+    present, wanted = set(frame.columns), set(expected)
+    missing = [c for c in expected if c not in present]
+    extra = [c for c in frame.columns if c not in wanted]
     if missing or extra:
         parts = [f"missing columns {missing}"] if missing else []
         parts += [f"unexpected columns {extra}"] if extra else []
@@ -602,10 +611,18 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         self.schema = schema
 
     def fit(self, X: pd.DataFrame, y: object = None) -> FrameEncoder:
+        return self._fit(X, check=True)
+
+    def fit_transform(self, X: pd.DataFrame, y: object = None, **fit_params: Any) -> pd.DataFrame:
+        """``fit(X).transform(X)``, with ``X`` checked once (a pipeline's fit calls this, once per fold model)."""
+        return self._fit(X, check=False).transform(X)
+
+    def _fit(self, X: pd.DataFrame, *, check: bool) -> FrameEncoder:
         if self.schema is None:
             self.schema_ = FeatureSchema.infer(X)
         else:
-            self.schema.check(X)
+            if check:
+                self.schema.check(X)
             self.schema_ = self.schema
         self.feature_names_in_ = np.asarray(self.schema_.names, dtype=object)
         self.n_features_in_ = len(self.schema_.names)
