@@ -16,7 +16,8 @@ Every model family receives frames in one *normalised* form:
   (:data:`DATE_PARTS`) that vary in the data fitted on, as ``column.month`` and the like, so that
   they can follow a season or a weekday. AutoGluon and FLAML expand dates the same way.
 
-This module sits at the bottom of the package: it imports nothing from it.
+How dates and numbers written as text are read is :mod:`automl_pl.column_values`'s; this module and that one
+sit at the bottom of the package and import nothing else from it.
 """
 
 from __future__ import annotations
@@ -36,21 +37,22 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from automl_pl.column_values import (
+    DATE_PARTS,
+    DATE_UNIT,
+    date_features,
+    is_text,
+    missing_markers,
+    read_dates,
+    read_numbers,
+    reads_as_dates,
+    refuse_infinity,
+)
+
 MISSING_CATEGORY = "__missing__"
 """Category that stands for a missing value or a category unseen in training."""
 
 ColumnKind = Literal["numeric", "categorical", "datetime"]
-
-DATE_PARTS = ("year", "month", "day", "day_of_week", "day_of_year", "hour", "minute", "second")
-"""The calendar parts a date column may give the models, each as a column ``name.part``: those that vary."""
-DATE_UNIT = "datetime64[us]"
-"""A date column's dtype in a normalised frame: pandas' own unit for parsed text, good for 290,000 years."""
-_MICROSECONDS_PER_DAY = 86_400_000_000
-
-MISSING_MARKERS = frozenset({"", "?", "-", "--", ".", "na", "n.a.", "missing", "unknown", "not available"})
-"""Text that stands for a missing number in many files (UCI's ``?``, a spreadsheet's ``-``), beyond what
-pandas already reads as missing (``NA``, ``N/A``, ``null``, ``NaN``, ``None``, an empty cell); compared
-stripped and in lower case. A text column of numbers and these is a numeric column with missing values."""
 
 _SHARED_TRANSFORMS: ContextVar[dict | None] = ContextVar("automl_pl_shared_transforms", default=None)
 
@@ -160,7 +162,7 @@ class FeatureSchema:
                 seen.discard(MISSING_CATEGORY)
                 categories = (*sorted(seen), MISSING_CATEGORY)
             elif kind == "datetime":
-                dates = [_dates(f[name], name=name, what="X" if f is frame else "X_unlabeled") for f in frames]
+                dates = [read_dates(f[name], name=name, what="X" if f is frame else "X_unlabeled") for f in frames]
                 pooled = dates[0].append(dates[1:])
                 parts = tuple(part for part in DATE_PARTS if getattr(pooled, part).nunique() > 1)
             columns.append(ColumnSchema(name, kind, categories, parts))
@@ -209,14 +211,14 @@ class FeatureSchema:
         dtypes = _dtypes(frame)
         for column in self.columns:
             if column.kind == "numeric" and not _is_numeric_dtype(dtypes[column.name]):
-                if not _is_text(frame[column.name]):
+                if not is_text(frame[column.name]):
                     raise TypeError(
                         f"{what} column {column.name!r} must be numeric, as in training, but has dtype "
                         f"{dtypes[column.name]}. Convert it with pandas.to_numeric or fix the input file."
                     )
-                _numbers(frame[column.name], name=column.name, what=what, first_line=first_line)
+                read_numbers(frame[column.name], name=column.name, what=what, first_line=first_line)
             if column.kind == "datetime":
-                _dates(frame[column.name], name=column.name, what=what, first_line=first_line)
+                read_dates(frame[column.name], name=column.name, what=what, first_line=first_line)
         check_finite(frame, [c.name for c in self.columns if c.kind == "numeric"], what=what, first_line=first_line)
 
     def transform(self, frame: pd.DataFrame, *, what: str = "X") -> pd.DataFrame:
@@ -244,13 +246,14 @@ class FeatureSchema:
         for column in self.columns:
             series = frame[column.name]
             if column.kind == "numeric":
-                out[column.name] = _numbers(series, name=column.name, what=what)
+                out[column.name] = read_numbers(series, name=column.name, what=what)
             elif column.kind == "categorical":
                 out[column.name] = _to_categorical(series, column.dtype)
             elif expand:
-                out.update(_date_features(_dates(series, name=column.name, what=what), column))
+                out.update(date_features(read_dates(series, name=column.name, what=what), name=column.name,
+                                         parts=column.parts))
             else:
-                out[column.name] = _dates(series, name=column.name, what=what).to_numpy()
+                out[column.name] = read_dates(series, name=column.name, what=what).to_numpy()
         return pd.DataFrame(out, index=frame.index)
 
     def _is_normalised(self, frame: pd.DataFrame, *, expand: bool) -> bool:
@@ -297,22 +300,11 @@ def check_finite(frame: pd.DataFrame, columns: Sequence[str], *, what: str, firs
         infinite = np.isinf(values).any(axis=0)
         if infinite.any():
             first = int(np.argmax(infinite))
-            _refuse_infinity(values[:, first], name=block[first], what=what, first_line=first_line)
+            refuse_infinity(values[:, first], name=block[first], what=what, first_line=first_line)
 
 
 _COLUMNS_AT_ONCE = 256
 """Columns scanned for infinity in one array: few enough that a long frame's copy stays small."""
-
-
-def _refuse_infinity(values: np.ndarray, *, name: str, what: str, first_line: int | None) -> None:
-    infinite = np.isinf(values)
-    if infinite.any():
-        raise ValueError(
-            f"{what} column {name!r} holds infinity (inf, or a number beyond 1.8e308) in "
-            f"{count_rows(int(infinite.sum()))} (first {where_in_file(int(np.argmax(infinite)), first_line)}). "
-            "Replace it with a missing value (NaN, or an empty cell in a file), which every model handles, "
-            "or with a number."
-        )
 
 
 def check_same_columns(expected: Sequence[str], frame: pd.DataFrame, *, what: str) -> None:
@@ -344,10 +336,10 @@ def column_kind(series: pd.Series, *, name: str) -> ColumnKind:
         return "datetime"
     if isinstance(series.dtype, pd.CategoricalDtype):
         return "categorical"
-    if _is_text(series):
+    if is_text(series):
         if missing_markers(series):  # numbers, and "?" or "-" where one is missing: numeric
             return "numeric"
-        return "datetime" if _reads_as_dates(series) else "categorical"
+        return "datetime" if reads_as_dates(series) else "categorical"
     if isinstance(series.dtype, pd.PeriodDtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
         advice = ("a period to its start time (series.dt.start_time), which is then a date" if
                   isinstance(series.dtype, pd.PeriodDtype) else "durations to numbers (series.dt.total_seconds())")
@@ -357,106 +349,6 @@ def column_kind(series: pd.Series, *, name: str) -> ColumnKind:
         f"column {name!r} has dtype {series.dtype}, which is neither numeric, categorical nor a date. "
         "Convert it to numbers, dates (pandas.to_datetime) or strings, or drop it."
     )
-
-
-def _reads_as_dates(series: pd.Series, *, sample: int = 200) -> bool:
-    """Whether every value of a text column reads as an ISO 8601 date (and there is at least one)."""
-    values = series.dropna()
-    if len(values) == 0 or not values.iloc[:sample].astype(str).str.fullmatch(ISO_DATE_PATTERN).all():
-        return False
-    return bool(values.astype(str).str.fullmatch(ISO_DATE_PATTERN).all()
-                and pd.to_datetime(values.astype(str), format="ISO8601", errors="coerce").notna().all())
-
-
-def _is_text(series: pd.Series) -> bool:
-    return (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)) \
-        and not isinstance(series.dtype, pd.CategoricalDtype)
-
-
-def _number_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series]:
-    """A text column read as numbers: ``(float64 values, NaN where missing or a marker; which values are
-    neither a number nor missing; the markers' stripped lower-case text, NA elsewhere)``."""
-    text = series.astype("string")
-    stripped = text.str.strip().str.lower()
-    is_marker = stripped.isin(MISSING_MARKERS).fillna(False).to_numpy(dtype=bool)
-    values = pd.to_numeric(text.mask(is_marker), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    neither = np.isnan(values) & text.notna().to_numpy(dtype=bool) & ~is_marker
-    return values, neither, stripped.where(is_marker)
-
-
-def missing_markers(series: pd.Series, *, sample: int = 200) -> dict[str, int]:
-    """``{marker: rows}`` of a text column that holds numbers and :data:`MISSING_MARKERS` only, with at least
-    one number; ``{}`` for any other column."""
-    if not _is_text(series):
-        return {}
-    values = series.dropna()
-    if len(values) == 0 or _number_text(values.iloc[:sample])[1].any():  # words early: not numbers
-        return {}
-    numbers, neither, markers = _number_text(values)
-    if neither.any() or np.isnan(numbers).all():
-        return {}
-    return {str(marker): int(count) for marker, count in markers.value_counts().items()}
-
-
-def _numbers(series: pd.Series, *, name: str, what: str, first_line: int | None = None) -> np.ndarray:
-    """A numeric column's values as float64, text of numbers and :data:`MISSING_MARKERS` included, or a clear error."""
-    if not _is_text(series):
-        return series.to_numpy(dtype="float64", na_value=np.nan)
-    values, neither, _ = _number_text(series)
-    if neither.any():
-        raise TypeError(
-            f"{what} column {name!r} must be numeric, as in training, but {_first_bad(series, neither, first_line)} "
-            "is not a number. Fix the value, or leave the cell empty (or write ?) where the number is missing."
-        )
-    _refuse_infinity(values, name=name, what=what, first_line=first_line)
-    return values
-
-
-def _first_bad(series: pd.Series, bad: np.ndarray, first_line: int | None) -> str:
-    """The first of the ``bad`` values and where it is: ``'soon' (on line 3, and 2 rows more)``."""
-    first, others = int(np.argmax(bad)), int(bad.sum()) - 1
-    return (f"{series.iloc[first]!r} ({where_in_file(first, first_line)}"
-            f"{f', and {count_rows(others)} more' if others else ''})")
-
-
-def _dates(series: pd.Series, *, name: str, what: str, first_line: int | None = None) -> pd.DatetimeIndex:
-    """A date column's values as naive ``datetime64[us]`` (``NaT`` where missing), or a clear error.
-
-    Text is read as ISO 8601; a time zone is dropped, keeping the wall-clock time (a sale at 9:00 in
-    Paris is a morning sale whatever the offset).
-    """
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        dates = pd.DatetimeIndex(series)
-    elif _is_text(series):
-        text = series.astype("string")
-        try:
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        except ValueError:  # offsets that differ from row to row: one instant each, in UTC
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-        bad = (parsed.isna() & text.notna()).to_numpy()
-        if bad.any():
-            raise TypeError(
-                f"{what} column {name!r} must hold dates, as in training, but {_first_bad(text, bad, first_line)} "
-                "is not a date in ISO 8601 form (2013-01-05 or 2013-01-05 10:30). Fix the value, or convert the "
-                "column with pandas.to_datetime."
-            )
-        dates = pd.DatetimeIndex(parsed)
-    else:
-        raise TypeError(f"{what} column {name!r} must hold dates, as in training, but has dtype {series.dtype}. "
-                        "Pass dates (pandas.to_datetime) or ISO 8601 text such as 2013-01-05.")
-    if dates.tz is not None:
-        dates = dates.tz_localize(None)
-    return dates.as_unit("us")
-
-
-def _date_features(dates: pd.DatetimeIndex, column: ColumnSchema) -> dict[str, np.ndarray]:
-    """What the models see of a date column: its days since 1970 under its own name, then its ``parts``."""
-    ticks = dates.asi8.astype("float64")
-    ticks[np.asarray(dates.isna())] = np.nan
-    features = {column.name: ticks / _MICROSECONDS_PER_DAY}
-    for part in column.parts:
-        features[f"{column.name}.{part}"] = np.asarray(getattr(dates, part), dtype="float64")
-    return features
 
 
 MAX_ABS_TARGET = 1e15
@@ -491,17 +383,6 @@ def check_whole_number(value: object, name: str, *, minimum: int, maximum: int |
         alternative = f" (or None for {none_means})" if none_means is not None else ""
         raise ValueError(f"{name} must be {what} {bounds}{alternative}, got {value!r}")
     return value
-
-
-def where_in_file(position: int, first_line: int | None) -> str:
-    """Where row ``position`` (from 0) of a table is: ``at row 5``, or ``on line 7`` of a text file whose first
-    row is on ``first_line``."""
-    return f"at row {position}" if first_line is None else f"on line {position + first_line}"
-
-
-def count_rows(count: int) -> str:
-    """``1 row``, ``2 rows``."""
-    return "1 row" if count == 1 else f"{count} rows"
 
 
 def plain_number(value: float) -> str:
@@ -546,33 +427,6 @@ def check_target(y: object, *, n_rows: int, name: str = "y") -> np.ndarray:
             f"{scale:.0e}, and multiply the predictions back."
         )
     return values
-
-
-ISO_DATE_PATTERN = r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?\s*"
-"""An ISO 8601 date, possibly with a time and an offset: the only text read as dates without being told."""
-
-DATE_PATTERN = r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([ T]\d{1,2}:\d{2}(:\d{2})?\S*)?\s*$"
-"""A date, possibly with a time: 2013-01-05, 2013/1/5, 05.01.2013, 1/5/13, 2013-01-05 10:30:00."""
-
-
-def date_columns(frame: pd.DataFrame, *, sample: int = 200) -> dict[str, str]:
-    """Text columns whose values read as dates: ``{column: an example value}``.
-
-    Such a column is a categorical with a level per date, which ignores their order and cannot
-    extrapolate, unless it is in ISO 8601 form (which :func:`column_kind` reads as dates);
-    :func:`automl_pl.tune` warns about the others instead of guessing which number is the day.
-    """
-    found = {}
-    for name in frame.columns:
-        series = frame[name]
-        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)) \
-                or isinstance(series.dtype, pd.CategoricalDtype):
-            continue
-        values = series.dropna()
-        values = values.iloc[:sample].astype(str)
-        if len(values) and values.str.match(DATE_PATTERN).mean() >= 0.9:
-            found[str(name)] = str(values.iloc[0])
-    return found
 
 
 def data_fingerprint(*parts: pd.DataFrame | np.ndarray | None) -> str:

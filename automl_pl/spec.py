@@ -50,7 +50,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import make_url
 
-from automl_pl.data import FeatureSchema, count_rows, where_in_file
+from automl_pl.column_values import count_rows, where_in_file
+from automl_pl.data import FeatureSchema
 from automl_pl.datasets import hide_labels, load_dataset
 from automl_pl.storage import HEARTBEAT_SECONDS, JOURNAL_SCHEME, journal_path
 

@@ -23,16 +23,8 @@ from threadpoolctl import threadpool_limits
 
 from automl_pl._version import __version__
 from automl_pl.budget import TimeBudget
-from automl_pl.data import (
-    FeatureSchema,
-    check_frame,
-    check_target,
-    check_whole_number,
-    count_rows,
-    data_fingerprint,
-    date_columns,
-    missing_markers,
-)
+from automl_pl.column_values import count_rows, date_columns, missing_markers
+from automl_pl.data import FeatureSchema, check_frame, check_target, check_whole_number, data_fingerprint
 from automl_pl.final_model import check_refittable, fit_final_model, record_ensemble
 from automl_pl.models import ModelFamily, resolve_families
 from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import automl_pl
-from automl_pl.data import FeatureSchema, missing_markers
+from automl_pl.column_values import missing_markers
+from automl_pl.data import FeatureSchema
 
 
 def test_numbers_and_markers_are_a_numeric_column_and_the_markers_are_missing():
