@@ -45,9 +45,13 @@ from automl_pl.data import FeatureSchema
 from automl_pl.threads import ModelThreads, usable_cores
 
 FORMAT = "automl_pl.model"
-FORMAT_VERSION = 2
-"""The artifact format this version writes, and the newest it reads. Format 1 (one model file, its format and
-name at the top of ``metadata.json``) is still read; format 2 lists the models under ``members``, one or more."""
+FORMAT_VERSION = 3
+"""The newest artifact format this version reads and writes. Format 1 (one model file, its format and name at
+the top of ``metadata.json``) is still read; format 2 lists the models under ``members``, one or more; format 3
+adds ``target_offset``, added to every prediction (a target far from zero, see
+:func:`automl_pl.data.target_offset`). A model without an offset is written as format 2, which automl_pl
+versions before format 3 read too."""
+FORMAT_VERSION_WITHOUT_OFFSET = 2
 ENSEMBLE = "ensemble"
 METADATA_FILE = "metadata.json"
 
@@ -105,7 +109,8 @@ class ExportedModel:
         if len(X) == 0:
             return np.empty(0)
         with self._thread_pools.limit(limits=self._threads.now()):  # fewer threads while the machine is busy
-            return sum(w * np.asarray(model.predict(X), dtype="float64").ravel() for w, model in self._members)
+            predicted = sum(w * np.asarray(model.predict(X), dtype="float64").ravel() for w, model in self._members)
+        return predicted + float(self.metadata.get("target_offset", 0.0))
 
     def __repr__(self) -> str:
         return f"ExportedModel(family={self.metadata.get('family')!r}, target={self.target!r}, features={len(self.schema.names)})"
@@ -167,7 +172,7 @@ def _write(path: str | os.PathLike, models: Sequence[tuple[Any, str, str]], meta
             model_files.SAVERS[artifact_format](student[-1], staging / model_file)
         document = {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": FORMAT_VERSION if metadata.get("target_offset") else FORMAT_VERSION_WITHOUT_OFFSET,
             "automl_pl_version": __version__,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             **metadata,

@@ -429,6 +429,24 @@ def check_target(y: object, *, n_rows: int, name: str = "y") -> np.ndarray:
     return values
 
 
+OFFSET_RATIO = 1e3
+"""A target whose mean is beyond this many times its spread is fitted centred (see :func:`target_offset`)."""
+
+
+def target_offset(values: np.ndarray) -> float:
+    """What the models' targets are taken from: ``0.0``, or the mean of a target that sits far from zero.
+
+    XGBoost, LightGBM and CatBoost keep the target in 32-bit floats, which hold about seven digits: a
+    target of 1e9 plus or minus a few units becomes a handful of distinct values, and the boosters
+    learnt nothing (XGBoost and LightGBM predicted one constant) or refused it (CatBoost: "all train
+    targets are equal"). Centred, every family sees its spread; the final model and the artifact add
+    the offset back in 64 bits. A target within :data:`OFFSET_RATIO` spreads of zero is left as it is.
+    """
+    spread = float(np.std(values)) if len(values) else 0.0
+    mean = float(np.mean(values)) if len(values) else 0.0
+    return mean if spread > 0 and abs(mean) > OFFSET_RATIO * spread else 0.0
+
+
 def data_fingerprint(*parts: pd.DataFrame | np.ndarray | None) -> str:
     """A SHA-256 over the given frames and arrays, to tell whether a study saw the same data."""
     digest = hashlib.sha256()

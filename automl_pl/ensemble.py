@@ -97,6 +97,9 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
     rows : list of int arrays or None, default=None
         Per estimator, the positions of the rows of ``fit``'s data it is fitted on (a
         cross-validation fold's training rows, say); ``None`` fits each on all rows.
+    offset : float, default=0.0
+        Added to every prediction: the estimators are fitted on the target less it (a study's
+        :func:`automl_pl.data.target_offset`, for a target far from zero).
 
     Attributes
     ----------
@@ -107,14 +110,15 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, estimators: Sequence[object], *, weights: Sequence[float],
-                 rows: Sequence[np.ndarray] | None = None, normalize: bool = True) -> None:
+                 rows: Sequence[np.ndarray] | None = None, normalize: bool = True, offset: float = 0.0) -> None:
         self.estimators = estimators
         self.weights = weights
         self.rows = rows
         self.normalize = normalize
+        self.offset = offset
 
     def fit(self, X, y, **fit_params) -> EnsembleRegressor:
-        """Fit a clone of every estimator on its rows of ``(X, y)``; ``fit_params`` (``X_unlabeled``, say) go to each."""
+        """Fit a clone of every estimator on its rows of ``(X, y - offset)``; ``fit_params`` (``X_unlabeled``, say) go to each."""
         weights = np.asarray(self.weights, dtype="float64")
         if len(weights) != len(self.estimators) or len(weights) == 0 or (weights < 0).any() or weights.sum() <= 0:
             raise ValueError(f"weights must be one non-negative number per estimator, not all 0; got {self.weights!r}")
@@ -123,7 +127,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"rows must hold one array of row positions per estimator; got {len(rows)} for "
                              f"{len(self.estimators)} estimators")
         self.weights_ = weights / weights.sum() if self.normalize else weights
-        y = np.asarray(y)
+        y = np.asarray(y, dtype="float64") - self.offset
         self.estimators_ = [clone(e).fit(X, y, **fit_params) if r is None else
                             clone(e).fit(_safe_indexing(X, r), y[r], **fit_params)
                             for e, r in zip(self.estimators, rows)]
@@ -137,4 +141,4 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         threads = self._threads.now()  # a busy machine gets fewer threads, as in the fits
         for estimator in self.estimators_:
             use_threads(estimator, threads)
-        return weighted_prediction(self.estimators_, self.weights_, X)
+        return weighted_prediction(self.estimators_, self.weights_, X) + self.offset

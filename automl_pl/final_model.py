@@ -161,8 +161,8 @@ def fit_final_model(study: optuna.Study, data: PreparedData, *, folds: Sequence[
             rows.append(train_rows)
     started = time.perf_counter()
     # The recorded weights as they are: a stack layer's need not sum to 1.
-    model = EnsembleRegressor(estimators, weights=weights, rows=rows, normalize=False)
-    model.fit(data.X, data.y, X_unlabeled=data.X_unlabeled)
+    model = EnsembleRegressor(estimators, weights=weights, rows=rows, normalize=False, offset=data.target_offset)
+    model.fit(data.X, data.y + data.target_offset, X_unlabeled=data.X_unlabeled)  # the target as the user gave it
     return TuneResult(study, model, time.perf_counter() - started, data, members)
 
 

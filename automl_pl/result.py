@@ -29,7 +29,11 @@ from automl_pl.trial_attrs import BEST_N_ROUNDS, ENSEMBLE, FEATURE_IMPORTANCE, S
 
 @dataclass(frozen=True)
 class PreparedData:
-    """Validated, normalised data of one study, and what identifies it."""
+    """Validated, normalised data of one study, and what identifies it.
+
+    ``y`` is the target less ``target_offset`` (:func:`automl_pl.data.target_offset`: 0 unless the
+    target sits far from zero); every model is fitted on it, and the final model adds the offset back.
+    """
 
     X: pd.DataFrame
     y: np.ndarray
@@ -37,6 +41,7 @@ class PreparedData:
     schema: FeatureSchema
     target_name: str
     fingerprint: str
+    target_offset: float = 0.0
 
 
 @dataclass
@@ -187,6 +192,7 @@ class TuneResult:
                 "unlabeled_pool": pool,
             },
             "ignored_columns": list(ignored_columns),
+            **({"target_offset": self.data.target_offset} if self.data.target_offset else {}),
             "feature_importance": self._importance_record(),
             "study": {"name": self.study.study_name, "trial_number": trial.number,
                       "trials": list(self.members_), "models_per_trial": n_folds},

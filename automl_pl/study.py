@@ -24,7 +24,14 @@ from threadpoolctl import threadpool_limits
 from automl_pl._version import __version__
 from automl_pl.budget import TimeBudget
 from automl_pl.column_values import count_rows, date_columns, missing_markers
-from automl_pl.data import FeatureSchema, check_frame, check_target, check_whole_number, data_fingerprint
+from automl_pl.data import (
+    FeatureSchema,
+    check_frame,
+    check_target,
+    check_whole_number,
+    data_fingerprint,
+    target_offset,
+)
 from automl_pl.final_model import check_refittable, fit_final_model, record_ensemble
 from automl_pl.models import ModelFamily, resolve_families
 from automl_pl.objective import MAX_ROUNDS, PSEUDO_LABEL_PARAMS, PseudoLabelObjective
@@ -357,8 +364,9 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
     X_norm = schema.normalise(X).reset_index(drop=True)
     X_unlabeled_norm = (None if X_unlabeled is None
                         else schema.normalise(X_unlabeled, what="X_unlabeled").reset_index(drop=True))
-    return PreparedData(X_norm, target, X_unlabeled_norm, schema, target_name,
-                        data_fingerprint(X_norm, target, X_unlabeled_norm))
+    offset = target_offset(target)
+    return PreparedData(X_norm, target - offset, X_unlabeled_norm, schema, target_name,
+                        data_fingerprint(X_norm, target, X_unlabeled_norm), offset)
 
 
 def _portfolio(portfolio: Portfolio | Sequence[Mapping[str, Any]] | str | None) -> Portfolio | None:

@@ -16,7 +16,15 @@ import skops.io
 from sklearn.preprocessing import FunctionTransformer
 
 from automl_pl import ArtifactError, ExportedModel, PseudoLabelRegressor, load_model, model_files, tune
-from automl_pl.artifact import FORMAT, FORMAT_VERSION, METADATA_FILE, _checksum, _sha256, export_ensemble
+from automl_pl.artifact import (
+    FORMAT,
+    FORMAT_VERSION,
+    FORMAT_VERSION_WITHOUT_OFFSET,
+    METADATA_FILE,
+    _checksum,
+    _sha256,
+    export_ensemble,
+)
 from automl_pl.data import FeatureSchema
 from automl_pl.models import FAMILIES, build_model
 
@@ -100,7 +108,7 @@ def test_export_load_gives_identical_predictions(name, tmp_path, X, y, X_unlabel
     assert loaded.schema == model.estimator_[0].schema_
     assert loaded.metadata["family"] == name
     assert [m["artifact_format"] for m in loaded.metadata["members"]] == [family.artifact_format]
-    assert loaded.metadata["format_version"] == FORMAT_VERSION
+    assert loaded.metadata["format_version"] == FORMAT_VERSION_WITHOUT_OFFSET  # format 3 only with a target offset
     assert loaded.metadata["files"] == {model_file: _sha256(path / model_file)}
     assert loaded.target == "target"
 

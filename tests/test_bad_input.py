@@ -233,7 +233,7 @@ CASES = [
          lambda w: ["predict", edit_metadata(w, format_version=99, automl_pl_version="9.0.0"), str(w / "test.csv"),
                     "-o", str(w / "out.csv")],
          "{w}/model was written by a newer automl_pl (9.0.0, artifact format 99); this is automl_pl "
-         f"{automl_pl.__version__}, which reads format 2. Upgrade: pip install -U automl_pl."),
+         f"{automl_pl.__version__}, which reads format 3. Upgrade: pip install -U automl_pl."),
     # prediction input
     Case("prediction input missing a column", lambda w: ["predict", str(w / "model"),
                                                          csv(w, "in.csv", "id,x\n1,1.0\n"), "-o", str(w / "out.csv")],

@@ -78,6 +78,10 @@ def save_onnx_model(artifact: str | os.PathLike, path: str | os.PathLike) -> Pat
     if path.is_dir():
         raise ArtifactError(f"{path} is a directory. Choose a file path for the ONNX model, e.g. {path / 'model.onnx'}.")
     model = load_model(artifact)
+    if offset := model.metadata.get("target_offset"):
+        raise OnnxExportError(f"cannot convert this model to ONNX: its target sits at {offset:.6g}, far from zero, and "
+                              "ONNX computes in 32-bit floats, which cannot hold such a number and the target's spread "
+                              "at once. Serve the automl_pl artifact or its MLflow model, which add it in 64 bits.")
     proto = to_onnx(model.members, [e.get("family", "?") for e in model_entries(model.metadata)], model.schema)
     for key, value in {"automl_pl_version": __version__, "target": model.target,
                        "artifact_checksum": model.metadata["checksum"]}.items():
