@@ -21,6 +21,13 @@ instead of every fold's teachers and students. Because it is judged per draw, a 
 pseudo-label settings, which does give another model, always runs (the family-wide rule tried on
 2026-11-30, "the last 3 completed trials each scored as an earlier one", also stopped those and left
 short studies' time unused).
+
+A family that cannot fit these data at all: when its first :data:`FAILURES_TO_SKIP` trials failed
+and none of it completed, its later draws are pruned before any fit (``pruned_by`` set to
+``"failing_family"``), with its last failure's reason in the message. TPE ignores failed trials, so
+it would otherwise draw the family at its prior rate to the end (59 CatBoost failures in a 30 s
+study whose target CatBoost refused, in ``benchmarks/RESULTS.md``); a pruned draw without a value
+teaches it to look elsewhere.
 """
 
 from __future__ import annotations
@@ -35,18 +42,22 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl_pl.trial_attrs import (
     DUPLICATE_OF,
+    FAIL_REASON,
     FIRST_FOLD_SKETCH,
+    INTERRUPTED,
     PRUNED_AS_DUPLICATE,
     PRUNED_AS_EXHAUSTED,
+    PRUNED_AS_FAILING,
     PRUNED_AS_SAME_MODEL,
     PRUNED_BY,
     PRUNED_FOR_TIME,
+    SURPLUS,
 )
 
 SIGNIFICANT_DIGITS = 6
 """Floats that agree to this many significant digits are the same parameter value."""
 
-NOT_EVALUATED = (PRUNED_FOR_TIME, PRUNED_AS_DUPLICATE, PRUNED_AS_EXHAUSTED)
+NOT_EVALUATED = (PRUNED_FOR_TIME, PRUNED_AS_DUPLICATE, PRUNED_AS_EXHAUSTED, PRUNED_AS_FAILING)
 """``pruned_by`` values of trials whose configuration was never scored on its folds."""
 
 SAME_MODEL_TOLERANCE = 1e-6
@@ -87,6 +98,32 @@ def skip_if_seen(trial: optuna.Trial) -> None:
         trial.set_user_attr(PRUNED_BY, PRUNED_AS_DUPLICATE)
         trial.set_user_attr(DUPLICATE_OF, twin.number)
         raise optuna.TrialPruned(f"the same configuration as trial {twin.number}")
+
+
+FAILURES_TO_SKIP = 3
+"""Failed trials of a family, with none of it completed, after which it is not fitted again in the study."""
+
+
+def skip_if_failing(trial: optuna.Trial) -> None:
+    """Prune ``trial`` before any fit when its family failed :data:`FAILURES_TO_SKIP` trials and completed none."""
+    study = getattr(trial, "study", None)  # a FixedTrial has none
+    if study is None:
+        return
+    family = trial.params.get("model")
+    failed, worked = [], False
+    for other in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)):
+        if other.number == trial.number or other.params.get("model") != family:
+            continue
+        if other.state == TrialState.FAIL:
+            if other.user_attrs.get(FAIL_REASON) not in (None, INTERRUPTED) and not other.user_attrs.get(SURPLUS):
+                failed.append(other)
+        elif other.state == TrialState.COMPLETE or other.user_attrs.get(PRUNED_BY) not in NOT_EVALUATED:
+            worked = True  # completed, or scored on some folds before the pruner stopped it
+    if len(failed) >= FAILURES_TO_SKIP and not worked:
+        trial.set_user_attr(PRUNED_BY, PRUNED_AS_FAILING)
+        last = max(failed, key=lambda t: t.number).user_attrs[FAIL_REASON]
+        raise optuna.TrialPruned(f"{family} failed its {len(failed)} trials and completed none, so it is not fitted "
+                                 f"again in this study (the last: {last[:300]})")
 
 
 def prediction_sketch(y_pred: np.ndarray) -> list[float]:

@@ -26,6 +26,7 @@ from automl_pl.duplicates import (
     configuration_key,
     prediction_sketch,
     same_model_twin,
+    skip_if_failing,
     skip_if_seen,
 )
 from automl_pl.fold_models import KEPT_TRIALS, KeptFoldModels, best_distinct, out_of_fold_mean, times_held_out
@@ -259,6 +260,7 @@ class PseudoLabelObjective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         family = self.suggest(trial)
+        skip_if_failing(trial)
         if self.skip_repeats:
             skip_if_seen(trial)
         round_mse: list[list[float]] = [[]]  # [round][fold]; round 0 is the teachers, without pseudo-labels

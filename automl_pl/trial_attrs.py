@@ -49,6 +49,8 @@ PRUNED_AS_DUPLICATE = "duplicate"
 """Its configuration was already evaluated (see :mod:`automl_pl.duplicates`)."""
 PRUNED_AS_SAME_MODEL = "same_model"
 """Other parameters, but its first fold gave the model an evaluated trial gave (see :mod:`automl_pl.duplicates`)."""
+PRUNED_AS_FAILING = "failing_family"
+"""Its family failed its first trials and never completed one: not fitted again (see :mod:`automl_pl.duplicates`)."""
 PRUNED_AS_EXHAUSTED = "exhausted"
 """Its family had stopped giving new models (not set by this version; kept so that studies that
 recorded it are read right)."""

@@ -38,6 +38,7 @@ from automl_pl.trial_attrs import (
     DUPLICATE_OF,
     FAIL_REASON,
     PRUNED_AS_DUPLICATE,
+    PRUNED_AS_FAILING,
     PRUNED_AS_SAME_MODEL,
     PRUNED_BY,
     PRUNED_BY_TEACHER_GATE,
@@ -52,7 +53,8 @@ _OWN_LEVELS = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO, 3: logging
 _OPTUNA_TRIAL_LOGGER = "optuna.study._optimize"
 """The logger Optuna reports failed trials on (with the traceback)."""
 _PRUNED = {PRUNED_FOR_TIME: "out of time", PRUNED_BY_TEACHER_GATE: "teachers too far behind the best",
-           PRUNED_AS_DUPLICATE: "a duplicate", PRUNED_AS_SAME_MODEL: "the same model as an earlier trial"}
+           PRUNED_AS_DUPLICATE: "a duplicate", PRUNED_AS_SAME_MODEL: "the same model as an earlier trial",
+           PRUNED_AS_FAILING: "its family failed every trial so far, not fitted again"}
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ import math
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 from sklearn.linear_model import Ridge
 
 import automl_pl
-from automl_pl.duplicates import evaluated_twin, prediction_sketch
+from automl_pl.duplicates import FAILURES_TO_SKIP, evaluated_twin, prediction_sketch
 from automl_pl.models import FAMILIES
 from automl_pl.models._base import ModelFamily
 from automl_pl.trial_attrs import PRUNED_AS_DUPLICATE as DUPLICATE
@@ -140,3 +141,20 @@ def test_a_prediction_sketch_estimates_the_distance_between_predictions():
     assert 0.03 < distance < 0.3
     assert prediction_sketch(a) == prediction_sketch(a.copy())
     assert prediction_sketch(a) != prediction_sketch(a[::-1])  # the rows' order matters: the same fold's rows
+
+
+def test_a_family_that_fails_every_trial_is_not_fitted_again():
+    """kNN asked for 500 neighbours among 80 rows fails in every fold: after three failures its draws are skipped."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=120)})
+    y = pd.Series(2 * X["a"] + rng.normal(size=120))
+    result = automl_pl.tune(X, y, models=["knn", "ridge"], n_trials=20, cv=3, portfolio=None, show_progress_bar=False,
+                            fixed_params={"knn_n_neighbors": 500}, storage=optuna.storages.InMemoryStorage())
+    board = result.leaderboard()
+    knn = board[board["family"] == "knn"]
+    assert (knn["state"] == "fail").sum() == FAILURES_TO_SKIP
+    skipped = knn[knn["state"] == "pruned"]
+    assert len(skipped) >= 1 and (skipped["pruned_by"] == "failing_family").all()
+    first_skip = skipped["trial"].min()
+    assert (knn[knn["trial"] > first_skip]["state"] != "fail").all()  # none fitted after the third failure
+    assert result.best_params["model"] == "ridge"
