@@ -11,6 +11,7 @@ import pytest
 
 import automl_pl
 from automl_pl.data import FeatureSchema
+from automl_pl.models import FAMILIES
 
 DAY = 86_400
 
@@ -130,3 +131,17 @@ def test_onnx_export_refuses_dates_and_says_what_serves_them(tmp_path):
     with pytest.raises(ValueError, match=r"date columns \['sold'\] have no ONNX type.* MLflow model"):
         result.export_onnx(tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_family_fits_dates_and_numbers_written_as_text_and_exports_them(family, tmp_path):
+    if not FAMILIES[family].is_available():
+        pytest.skip(f"{FAMILIES[family].requires} is not installed")
+    X, y = _sales(90, seed=2)
+    X["hp"] = np.where(np.arange(90) % 9 == 0, "?", (100 + 10 * X["price"]).round(1).astype(str))
+    result = automl_pl.tune(X, y, models=[family], n_trials=1, cv=2, cv_repeats=1, portfolio=None,
+                            show_progress_bar=False, verbosity=0)
+    assert result.leaderboard()["state"].tolist() == ["complete"]
+    exported = automl_pl.load_model(result.export(tmp_path / "model"))
+    as_text = X.assign(sold=X["sold"].dt.strftime("%Y-%m-%d"))
+    np.testing.assert_allclose(exported.predict(as_text), result.best_estimator_.predict(X), rtol=1e-6, atol=1e-9)
