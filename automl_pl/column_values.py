@@ -32,7 +32,6 @@ MISSING_MARKERS = frozenset({"", "?", "-", "--", ".", "na", "n.a.", "missing", "
 pandas already reads as missing (``NA``, ``N/A``, ``null``, ``NaN``, ``None``, an empty cell); compared
 stripped and in lower case. A text column of numbers and these is a numeric column with missing values."""
 
-
 ISO_DATE_PATTERN = r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?\s*"
 """An ISO 8601 date, possibly with a time and an offset: the only text read as dates without being told."""
 
@@ -62,9 +61,18 @@ def reads_as_dates(series: pd.Series, *, sample: int = 200) -> bool:
     """Whether every value of a text column reads as an ISO 8601 date (and there is at least one)."""
     values = series.dropna()
     if len(values) == 0 or not values.iloc[:sample].astype(str).str.fullmatch(ISO_DATE_PATTERN).all():
-        return False
-    return bool(values.astype(str).str.fullmatch(ISO_DATE_PATTERN).all()
-                and pd.to_datetime(values.astype(str), format="ISO8601", errors="coerce").notna().all())
+        return False  # the first values tell most columns apart without reading them all
+    text = values.astype(str)
+    return bool(text.str.fullmatch(ISO_DATE_PATTERN).all() and _parse_iso(text).notna().all())
+
+
+def _parse_iso(text: pd.Series) -> pd.Series:
+    """ISO 8601 text as dates, ``NaT`` where it is none; offsets that differ from row to row (or some
+    rows with one and some without) are read as one instant each, in UTC."""
+    try:
+        return pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except ValueError:  # pandas refuses to mix time zones in one column
+        return pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
 
 
 def _number_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series]:
@@ -123,10 +131,7 @@ def read_dates(series: pd.Series, *, name: str, what: str, first_line: int | Non
         dates = pd.DatetimeIndex(series)
     elif is_text(series):
         text = series.astype("string")
-        try:
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        except ValueError:  # offsets that differ from row to row: one instant each, in UTC
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+        parsed = _parse_iso(text)
         bad = (parsed.isna() & text.notna()).to_numpy()
         if bad.any():
             raise TypeError(

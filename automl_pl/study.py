@@ -352,8 +352,9 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
         column = schema.columns[schema.names.index(name)]
         if column.kind != "categorical":  # ISO 8601 text: read as dates
             continue
-        warnings.warn(f"column {name!r} holds dates (e.g. {example!r}) that are not in ISO 8601 form (2013-01-05): "
-                      f"it is used as a category with {len(column.categories) - 1} levels, which ignores their order. "
+        warnings.warn(f"column {name!r} holds dates (e.g. {example!r}) that do not all read as ISO 8601 dates "
+                      f"(2013-01-05): it is used as a category with {len(column.categories) - 1} levels, which ignores "
+                      "their order. "
                       "Convert it with pandas.to_datetime (dayfirst=True where days come first) to use it as time, "
                       "or drop it.", UserWarning, stacklevel=4)  # past tune's verbosity wrapper
     for name in (c.name for c in schema.columns if c.kind == "numeric"):

@@ -234,8 +234,8 @@ def test_data_warnings_name_the_file_and_column(workdir, capsys):
     assert main(["run", str(workdir / "study.toml"), "--no-progress", "--n-trials", "1", "--n-jobs", "1"]) == 0
     err = capsys.readouterr().err
     assert f"automl-pl: warning: {workdir / 'test.csv'} has 40 values of the target 'sales': they are ignored" in err
-    assert ("automl-pl: warning: column 'opened' holds dates (e.g. '01/01/2013') that are not in ISO 8601 form "
-            "(2013-01-05): it is used as a category with 121 levels") in err
+    assert ("automl-pl: warning: column 'opened' holds dates (e.g. '01/01/2013') that do not all read as ISO 8601 "
+            "dates (2013-01-05): it is used as a category with 121 levels") in err
 
 
 def test_iso_dates_in_a_csv_are_dates_and_a_bad_one_is_named_by_file_and_line(workdir, capsys):

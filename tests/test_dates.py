@@ -66,6 +66,13 @@ def test_a_time_zone_is_dropped_keeping_the_wall_clock():
     assert schema.transform(paris)["at.hour"].tolist() == [9.0, 10.0, 11.0]
 
 
+def test_offsets_that_differ_from_row_to_row_are_read_as_instants_in_utc():
+    frame = pd.DataFrame({"at": ["2024-01-01T10:00+01:00", "2024-06-02T10:00+02:00", "2024-03-01T09:00Z", None]})
+    schema = FeatureSchema.infer(frame)
+    assert schema.columns[0].kind == "datetime"
+    assert schema.transform(frame)["at.hour"].tolist()[:3] == [9.0, 8.0, 9.0]
+
+
 def test_what_is_not_a_date_is_named_with_where_it_is():
     schema = FeatureSchema.infer(pd.DataFrame({"sold": pd.date_range("2024-01-01", periods=3)}))
     bad = pd.DataFrame({"sold": ["2024-02-01", "31/02/2024", "soon"]})
