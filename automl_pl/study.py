@@ -354,9 +354,8 @@ def prepare_data(X: pd.DataFrame, y: object, X_unlabeled: pd.DataFrame | None, *
             continue
         warnings.warn(f"column {name!r} holds dates (e.g. {example!r}) that do not all read as ISO 8601 dates "
                       f"(2013-01-05): it is used as a category with {len(column.categories) - 1} levels, which ignores "
-                      "their order. "
-                      "Convert it with pandas.to_datetime (dayfirst=True where days come first) to use it as time, "
-                      "or drop it.", UserWarning, stacklevel=4)  # past tune's verbosity wrapper
+                      "their order. Convert it with pandas.to_datetime (dayfirst=True where days come first) to use "
+                      "it as time, or drop it.", UserWarning, stacklevel=4)  # past tune's verbosity wrapper
     for name in (c.name for c in schema.columns if c.kind == "numeric"):
         if markers := missing_markers(X[name]):
             said = ", ".join(f"{marker!r} ({count_rows(count)})" for marker, count in markers.items())
