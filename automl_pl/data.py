@@ -189,8 +189,7 @@ class FeatureSchema:
             if kind not in ("numeric", "categorical", "datetime"):
                 raise ValueError(f"unknown column kind {kind!r} for column {column['name']!r}")
             parts = tuple(map(str, column.get("parts", ())))
-            if set(parts) - set(DATE_PARTS):
-                unknown = sorted(set(parts) - set(DATE_PARTS))
+            if unknown := sorted(set(parts) - set(DATE_PARTS)):
                 raise ValueError(f"unknown date parts {unknown} for column {column['name']!r}")
             parsed.append(ColumnSchema(str(column["name"]), kind, tuple(map(str, column.get("categories", ()))), parts))
         return cls(tuple(parsed))
@@ -206,18 +205,26 @@ class FeatureSchema:
                 holds what is not a date.
             ValueError: columns are missing, extra or duplicated, or a numeric column holds infinity.
         """
+        self._check(frame, what=what, first_line=first_line, read_text=True)
+
+    def _check(self, frame: pd.DataFrame, *, what: str, first_line: int | None, read_text: bool) -> None:
+        """:meth:`check`; without ``read_text``, text in numeric and date columns is left unread, for a caller
+        that converts it next (:func:`~automl_pl.column_values.read_numbers` and
+        :func:`~automl_pl.column_values.read_dates` refuse what is not a number or a date as they read)."""
         check_frame(frame, what=what)
         check_same_columns(self.names, frame, what=what)
         dtypes = _dtypes(frame)
         for column in self.columns:
+            text = column.kind != "categorical" and is_text(frame[column.name])
             if column.kind == "numeric" and not _is_numeric_dtype(dtypes[column.name]):
-                if not is_text(frame[column.name]):
+                if not text:
                     raise TypeError(
                         f"{what} column {column.name!r} must be numeric, as in training, but has dtype "
                         f"{dtypes[column.name]}. Convert it with pandas.to_numeric or fix the input file."
                     )
-                read_numbers(frame[column.name], name=column.name, what=what, first_line=first_line)
-            if column.kind == "datetime":
+                if read_text:
+                    read_numbers(frame[column.name], name=column.name, what=what, first_line=first_line)
+            if column.kind == "datetime" and (read_text or not text):
                 read_dates(frame[column.name], name=column.name, what=what, first_line=first_line)
         check_finite(frame, [c.name for c in self.columns if c.kind == "numeric"], what=what, first_line=first_line)
 
@@ -239,7 +246,7 @@ class FeatureSchema:
         return memo[key][1]
 
     def _transform(self, frame: pd.DataFrame, *, what: str, expand: bool) -> pd.DataFrame:
-        self.check(frame, what=what)
+        self._check(frame, what=what, first_line=None, read_text=False)  # text is read once, below
         if self._is_normalised(frame, expand=expand):
             return frame
         out = {}
