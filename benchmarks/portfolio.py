@@ -1,17 +1,19 @@
-"""Build automl_pl's starting portfolio from the benchmark datasets, and check it leave-one-dataset-out.
+"""Build automl_pl's starting portfolio from the benchmark and source datasets, and check it leave-one-dataset-out.
 
     python benchmarks/portfolio.py scores [--datasets ...] [--rows 3000] [--search-seconds 40]
     python benchmarks/portfolio.py choose [--exclude DATASET] [--size 8] [--rule ensemble|single]
                                           [--out automl_pl/portfolio.json]
-    python benchmarks/portfolio.py lodo [--size 8]
+    python benchmarks/portfolio.py lodo [--size 8] [--sources DATASET ...]
 
 How, as AutoGluon's and FLAML's zero-shot portfolios are built (configurations that do well
 *across* datasets, found offline), at the scale of this repository:
 
-1. ``scores``: on every dataset of ``benchmarks/peers.py`` (``bench_datasets.py``) (at most ``--rows`` labelled rows, drawn
-   with a fixed seed), a short supervised automl_pl study (``--search-seconds``, no portfolio)
-   proposes candidates: the best configuration of each of its ``PER_DATASET`` best families. The
-   families' own defaults are candidates too. Every candidate is then scored on every dataset:
+1. ``scores``: on every dataset of ``benchmarks/peers.py`` (``bench_datasets.DATASETS``) and every source
+   that only the portfolio uses (``bench_datasets.SOURCES``: panels, counts, spectra, a wide table of few
+   rows, kinds the benchmark lacks) (at most ``--rows`` labelled rows, drawn with a fixed seed), a short
+   supervised automl_pl study (``--search-seconds``, no portfolio) proposes candidates: the best
+   configuration of each of its ``PER_DATASET`` best families. The families' own defaults are candidates
+   too, and the forests as AutoGluon grows them (:data:`FOREST_DEFAULTS`). Every candidate is then scored on every dataset:
    5-fold CV RMSE and fit seconds of one supervised trial, within ``--timeout`` (a configuration
    that cannot cross-validate 3,000 rows in 30 s has no place at the start of a one-minute study;
    it counts as no better than the worst candidate). Written to ``portfolio_scores.csv`` (one row per
@@ -110,10 +112,19 @@ def propose(X, y, *, seconds: float) -> list[dict]:
     return [configuration for _, configuration in sorted(best.values(), key=lambda b: b[0])[:PER_DATASET]]
 
 
+FOREST_DEFAULTS = (
+    {"model": "random_forest", "rf_n_estimators": 300, "rf_max_features": 1.0, "rf_min_samples_leaf": 1},
+    {"model": "extra_trees", "et_n_estimators": 300, "et_max_features": 1.0, "et_min_samples_leaf": 1},
+)
+"""Forests as AutoGluon's defaults grow them for regression (300 trees, every feature, leaves of one row):
+candidates beside the families' own defaults, since the forests have none and a short search seldom proposes one."""
+
+
 def defaults() -> list[dict]:
     from automl_pl.models import FAMILIES
 
-    return [{"model": f.name, **f.defaults} for f in FAMILIES.values() if f.defaults is not None and f.is_available()]
+    own = [{"model": f.name, **f.defaults} for f in FAMILIES.values() if f.defaults is not None and f.is_available()]
+    return own + [dict(c) for c in FOREST_DEFAULTS]
 
 
 def score(X, y, configuration: dict, *, timeout: float) -> tuple[float, float, np.ndarray | None]:
@@ -298,15 +309,27 @@ def _beside(scores: Path, default: Path) -> Path:
     return default if scores == SCORES else scores.with_name(default.name)
 
 
+def chosen_on(scores: pd.DataFrame, sources: list[str] | None) -> pd.DataFrame:
+    """The scores a portfolio chosen on ``sources`` sees: those datasets, and the candidates they (or the
+    families' defaults) proposed; all of ``scores`` when ``sources`` is None."""
+    if sources is None:
+        return scores
+    return scores[scores["dataset"].isin(sources) & scores["source"].isin([*sources, "defaults"])]
+
+
 def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict[str, np.ndarray],
-         cost_power: float = COST_POWER) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict]]]]:
+         cost_power: float = COST_POWER,
+         sources: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict]]]]:
     """Per dataset and rule: the portfolio chosen without the dataset, scored on it, against the default start.
 
+    ``sources``: the datasets the portfolios are chosen on (all in ``scores`` when None); every dataset of
+    ``scores`` is scored, against the best of all its candidates, so that two choices of sources compare.
     Returns the table and what :data:`LODO` holds.
     """
     rows = []
-    portfolios = {"sources": sorted(scores["dataset"].unique()),
-                  **{rule: {"*": choose(scores, size=size, rule=rule, oof=oof, y=y, cost_power=cost_power)}
+    chosen_from = chosen_on(scores, sources)
+    portfolios = {"sources": sorted(chosen_from["dataset"].unique()),
+                  **{rule: {"*": choose(chosen_from, size=size, rule=rule, oof=oof, y=y, cost_power=cost_power)}
                      for rule in RULES}}
     start = [_defaults_text(f) for f in DEFAULT_START]
     quick = [_defaults_text(QUICK)]
@@ -319,7 +342,8 @@ def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict
                "default_start_mix": mixes.ratio(dataset, quick + start) if mixed else math.nan,
                "default_start_seconds": on["seconds"].reindex(start).sum()}
         for rule in RULES:
-            portfolio = choose(scores, size=size, exclude=dataset, rule=rule, oof=oof, y=y, cost_power=cost_power)
+            portfolio = choose(chosen_from, size=size, exclude=dataset, rule=rule, oof=oof, y=y,
+                               cost_power=cost_power)
             portfolios[rule][dataset] = portfolio
             texts = [json.dumps(c, sort_keys=True) for c in portfolio]
             found = on["rmse"].reindex(texts)
@@ -332,11 +356,11 @@ def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict
 
 
 def main() -> int:
-    from bench_datasets import DATASETS
+    from bench_datasets import DATASETS, SOURCES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["scores", "choose", "lodo"])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--datasets", nargs="+", default=[*DATASETS, *SOURCES], choices=[*DATASETS, *SOURCES])
     parser.add_argument("--rows", type=int, default=ROWS)
     parser.add_argument("--search-seconds", type=float, default=40.0)
     parser.add_argument("--timeout", type=float, default=30.0,
@@ -349,6 +373,8 @@ def main() -> int:
     parser.add_argument("--cost-power", type=float, default=COST_POWER,
                         help="choose, lodo: value per cost ** this (1: per second, shipped; 0: cost ignored)")
     parser.add_argument("--exclude", help="choose without this dataset and the candidates it proposed")
+    parser.add_argument("--sources", nargs="+", help="choose, lodo: choose on these datasets of the scores and the "
+                        "candidates they proposed (default: all); lodo still scores every dataset")
     parser.add_argument("--out", type=Path, help="choose: write the portfolio here (automl_pl/portfolio.json)")
     args = parser.parse_args()
     if args.command == "scores":
@@ -361,27 +387,33 @@ def main() -> int:
     if args.command == "choose":
         from automl_pl.portfolio import Portfolio
 
-        portfolio = choose(scores, size=args.size, exclude=args.exclude, rule=args.rule, oof=oof, y=y,
+        chosen_from = chosen_on(scores, args.sources)
+        portfolio = choose(chosen_from, size=args.size, exclude=args.exclude, rule=args.rule, oof=oof, y=y,
                            cost_power=args.cost_power)
-        sources = sorted(set(scores["dataset"]) - {args.exclude})
+        sources = sorted(set(chosen_from["dataset"]) - {args.exclude})
         for c in portfolio:
             print(json.dumps(c))
         if args.out:
             Portfolio.from_configurations(portfolio, sources=sources).write(args.out)
             print(f"wrote {args.out} (chosen on {', '.join(sources)}, rule {args.rule})")
         return 0
-    table, portfolios = lodo(scores, size=args.size, oof=oof, y=y, cost_power=args.cost_power)
+    table, portfolios = lodo(scores, size=args.size, oof=oof, y=y, cost_power=args.cost_power, sources=args.sources)
     with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.max_columns", 30):
         for rule in RULES:
             print(table[["dataset", f"{rule}_portfolio"]].to_string(index=False))
         print(table.drop(columns=[f"{rule}_portfolio" for rule in RULES]).round(3).to_string(index=False))
     geo = lambda s: float(np.exp(np.log(s).mean()))  # noqa: E731
-    print("\ngeometric mean over datasets, error ratio to the best candidate (leave-one-dataset-out):")
-    print(f"  default start: best alone {geo(table['default_start_ratio']):.4f}, "
-          f"greedy mix {geo(table['default_start_mix']):.4f}")
-    for rule in RULES:
-        print(f"  rule {rule:8s}: best alone {geo(table[f'{rule}_ratio']):.4f}, "
-              f"greedy mix {geo(table[f'{rule}_mix']):.4f}, seconds {table[f'{rule}_seconds'].sum():.1f}")
+    groups = (("all datasets", set(table["dataset"])), ("the benchmark's datasets", set(DATASETS)),
+              ("the other datasets", set(table["dataset"]) - set(DATASETS)))
+    for name, datasets in groups:
+        part = table[table["dataset"].isin(datasets)]
+        print(f"\ngeometric mean over {name} ({len(part)}), error ratio to the best candidate "
+              "(leave-one-dataset-out):")
+        print(f"  default start: best alone {geo(part['default_start_ratio']):.4f}, "
+              f"greedy mix {geo(part['default_start_mix']):.4f}")
+        for rule in RULES:
+            print(f"  rule {rule:8s}: best alone {geo(part[f'{rule}_ratio']):.4f}, "
+                  f"greedy mix {geo(part[f'{rule}_mix']):.4f}, seconds {part[f'{rule}_seconds'].sum():.1f}")
     written = _beside(args.scores, LODO)
     written.write_text(json.dumps(portfolios, indent=1) + "\n")
     print(f"wrote {written}")
