@@ -272,6 +272,10 @@ def starting_portfolio(mode: str, dataset: str):
 
     rule = portfolio.RULE if mode == "lodo" else mode.removeprefix("lodo-")
     chosen = json.loads(portfolio.LODO.read_text())
+    if rule not in chosen:
+        raise SystemExit(f"{portfolio.LODO.name} has no portfolios of rule {rule!r} (a lodo run on scores without "
+                         "every out-of-fold prediction chooses by rule single only): run `python benchmarks/"
+                         "portfolio.py scores` and `lodo` again, or use --portfolio lodo-single")
     if dataset not in chosen["sources"]:
         return chosen[rule]["*"]  # nothing of the dataset's went into it
     if dataset not in chosen[rule]:

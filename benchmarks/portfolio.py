@@ -172,7 +172,13 @@ def targets(datasets, *, rows: int = ROWS, bigmart_dir: Path) -> dict[str, np.nd
 
 
 def build_scores(datasets: list[str], *, rows: int, seconds: float, timeout: float, bigmart_dir: Path,
-                 out: Path) -> pd.DataFrame:
+                 out: Path, new_only: bool = False) -> pd.DataFrame:
+    """Score every candidate on every dataset into ``out`` (resuming what it holds).
+
+    A candidate scored before is scored again only for its out-of-fold predictions, when they are not
+    stored; ``new_only`` keeps such rows as they are (the ``ensemble`` rule and the greedy mixes then lack
+    them, see :func:`lodo`), so that new candidates are scored in minutes instead of all of them in hours.
+    """
     from bench_datasets import sample
 
     samples = {d: s for d in datasets if (s := sample(d, rows, bigmart_dir)) is not None}
@@ -197,7 +203,7 @@ def build_scores(datasets: list[str], *, rows: int, seconds: float, timeout: flo
         text = json.dumps(configuration, sort_keys=True)
         for dataset, (X, y) in samples.items():
             scored = [r for r in rows if r["configuration"] == text and r["dataset"] == dataset]
-            if scored and (not math.isfinite(scored[0]["rmse"]) or oof_key(text, dataset) in predictions):
+            if scored and (new_only or not math.isfinite(scored[0]["rmse"]) or oof_key(text, dataset) in predictions):
                 continue
             rmse, fit, out_of_fold = score(X, y, configuration, timeout=timeout)
             if not scored:  # else only its predictions were missing: its row stays as it was
@@ -239,6 +245,9 @@ def choose(scores: pd.DataFrame, *, size: int, exclude: str | None = None, rule:
         current = ratio.loc[quick].min() if quick else ratio.max()
         error = lambda chosen, candidate: np.minimum(current, ratio.loc[candidate])  # noqa: E731
     elif rule == "ensemble":
+        if missing := missing_predictions(scores, oof or {}):
+            raise ValueError(f"rule 'ensemble' needs every candidate's out-of-fold predictions; {missing} are not "
+                             "stored: run `scores` without --new-only")
         mixes = _Mixes(ratio, scores, oof or {}, y or {})
         start = [c for c in quick if c == _defaults_text(QUICK)] or quick[:1]
         current = mixes.ratios(start)
@@ -317,31 +326,39 @@ def chosen_on(scores: pd.DataFrame, sources: list[str] | None) -> pd.DataFrame:
     return scores[scores["dataset"].isin(sources) & scores["source"].isin([*sources, "defaults"])]
 
 
+def missing_predictions(scores: pd.DataFrame, oof: dict[str, np.ndarray]) -> int:
+    """How many finished (candidate, dataset) scores have no stored out-of-fold predictions."""
+    finished = scores[np.isfinite(scores["rmse"])]
+    return sum(oof_key(c, d) not in oof for c, d in zip(finished["configuration"], finished["dataset"]))
+
+
 def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict[str, np.ndarray],
-         cost_power: float = COST_POWER,
-         sources: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict]]]]:
+         cost_power: float = COST_POWER, sources: list[str] | None = None,
+         rules: tuple[str, ...] = RULES) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict]]]]:
     """Per dataset and rule: the portfolio chosen without the dataset, scored on it, against the default start.
 
     ``sources``: the datasets the portfolios are chosen on (all in ``scores`` when None); every dataset of
     ``scores`` is scored, against the best of all its candidates, so that two choices of sources compare.
+    The greedy mixes (``*_mix``) need every finished candidate's out-of-fold predictions; where some are
+    missing (``scores --new-only``) they are NaN, and only rule ``single`` can be chosen.
     Returns the table and what :data:`LODO` holds.
     """
     rows = []
     chosen_from = chosen_on(scores, sources)
     portfolios = {"sources": sorted(chosen_from["dataset"].unique()),
                   **{rule: {"*": choose(chosen_from, size=size, rule=rule, oof=oof, y=y, cost_power=cost_power)}
-                     for rule in RULES}}
+                     for rule in rules}}
     start = [_defaults_text(f) for f in DEFAULT_START]
     quick = [_defaults_text(QUICK)]
-    mixes = _Mixes(_matrices(scores, None)[0], scores, oof, y)
+    mixes = _Mixes(_matrices(scores, None)[0], scores, oof, y) if not missing_predictions(scores, oof) else None
     for dataset in sorted(scores["dataset"].unique()):
         on = scores[scores["dataset"] == dataset].set_index("configuration")
         best = on["rmse"].min()
-        mixed = dataset in mixes.datasets
+        mixed = mixes is not None and dataset in mixes.datasets
         row = {"dataset": dataset, "default_start_ratio": on["rmse"].reindex(start).min() / best,
                "default_start_mix": mixes.ratio(dataset, quick + start) if mixed else math.nan,
                "default_start_seconds": on["seconds"].reindex(start).sum()}
-        for rule in RULES:
+        for rule in rules:
             portfolio = choose(chosen_from, size=size, exclude=dataset, rule=rule, oof=oof, y=y,
                                cost_power=cost_power)
             portfolios[rule][dataset] = portfolio
@@ -376,10 +393,12 @@ def main() -> int:
     parser.add_argument("--sources", nargs="+", help="choose, lodo: choose on these datasets of the scores and the "
                         "candidates they proposed (default: all); lodo still scores every dataset")
     parser.add_argument("--out", type=Path, help="choose: write the portfolio here (automl_pl/portfolio.json)")
+    parser.add_argument("--new-only", action="store_true", help="scores: score only candidates not scored yet, "
+                        "not those whose out-of-fold predictions are missing (lodo then chooses by rule single only)")
     args = parser.parse_args()
     if args.command == "scores":
         build_scores(args.datasets, rows=args.rows, seconds=args.search_seconds, timeout=args.timeout,
-                     bigmart_dir=args.bigmart_dir, out=args.scores)
+                     bigmart_dir=args.bigmart_dir, out=args.scores, new_only=args.new_only)
         return 0
     scores = pd.read_csv(args.scores)
     oof = load_oof(_beside(args.scores, OOF))
@@ -397,11 +416,17 @@ def main() -> int:
             Portfolio.from_configurations(portfolio, sources=sources).write(args.out)
             print(f"wrote {args.out} (chosen on {', '.join(sources)}, rule {args.rule})")
         return 0
-    table, portfolios = lodo(scores, size=args.size, oof=oof, y=y, cost_power=args.cost_power, sources=args.sources)
+    missing = missing_predictions(scores, oof)
+    rules = RULES if not missing else ("single",)
+    if missing:
+        print(f"{missing} scores have no stored out-of-fold predictions (`scores` without --new-only stores them): "
+              "rule single only, greedy mixes not computed")
+    table, portfolios = lodo(scores, size=args.size, oof=oof, y=y, cost_power=args.cost_power, sources=args.sources,
+                             rules=rules)
     with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.max_columns", 30):
-        for rule in RULES:
+        for rule in rules:
             print(table[["dataset", f"{rule}_portfolio"]].to_string(index=False))
-        print(table.drop(columns=[f"{rule}_portfolio" for rule in RULES]).round(3).to_string(index=False))
+        print(table.drop(columns=[f"{rule}_portfolio" for rule in rules]).round(3).to_string(index=False))
     geo = lambda s: float(np.exp(np.log(s).mean()))  # noqa: E731
     groups = (("all datasets", set(table["dataset"])), ("the benchmark's datasets", set(DATASETS)),
               ("the other datasets", set(table["dataset"]) - set(DATASETS)))
@@ -411,7 +436,7 @@ def main() -> int:
               "(leave-one-dataset-out):")
         print(f"  default start: best alone {geo(part['default_start_ratio']):.4f}, "
               f"greedy mix {geo(part['default_start_mix']):.4f}")
-        for rule in RULES:
+        for rule in rules:
             print(f"  rule {rule:8s}: best alone {geo(part[f'{rule}_ratio']):.4f}, "
                   f"greedy mix {geo(part[f'{rule}_mix']):.4f}, seconds {part[f'{rule}_seconds'].sum():.1f}")
     written = _beside(args.scores, LODO)
