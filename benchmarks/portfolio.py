@@ -333,16 +333,19 @@ def missing_predictions(scores: pd.DataFrame, oof: dict[str, np.ndarray]) -> int
 
 
 def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict[str, np.ndarray],
-         cost_power: float = COST_POWER, sources: list[str] | None = None,
-         rules: tuple[str, ...] = RULES) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict]]]]:
+         cost_power: float = COST_POWER,
+         sources: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict]]]]:
     """Per dataset and rule: the portfolio chosen without the dataset, scored on it, against the default start.
 
     ``sources``: the datasets the portfolios are chosen on (all in ``scores`` when None); every dataset of
     ``scores`` is scored, against the best of all its candidates, so that two choices of sources compare.
     The greedy mixes (``*_mix``) need every finished candidate's out-of-fold predictions; where some are
-    missing (``scores --new-only``) they are NaN, and only rule ``single`` can be chosen.
+    missing (``scores --new-only``) they are NaN, and only rule ``single`` is chosen (the rules chosen are
+    the keys of the portfolios returned).
     Returns the table and what :data:`LODO` holds.
     """
+    complete = not missing_predictions(scores, oof)
+    rules = RULES if complete else ("single",)
     rows = []
     chosen_from = chosen_on(scores, sources)
     portfolios = {"sources": sorted(chosen_from["dataset"].unique()),
@@ -350,7 +353,7 @@ def lodo(scores: pd.DataFrame, *, size: int, oof: dict[str, np.ndarray], y: dict
                      for rule in rules}}
     start = [_defaults_text(f) for f in DEFAULT_START]
     quick = [_defaults_text(QUICK)]
-    mixes = _Mixes(_matrices(scores, None)[0], scores, oof, y) if not missing_predictions(scores, oof) else None
+    mixes = _Mixes(_matrices(scores, None)[0], scores, oof, y) if complete else None
     for dataset in sorted(scores["dataset"].unique()):
         on = scores[scores["dataset"] == dataset].set_index("configuration")
         best = on["rmse"].min()
@@ -416,13 +419,11 @@ def main() -> int:
             Portfolio.from_configurations(portfolio, sources=sources).write(args.out)
             print(f"wrote {args.out} (chosen on {', '.join(sources)}, rule {args.rule})")
         return 0
-    missing = missing_predictions(scores, oof)
-    rules = RULES if not missing else ("single",)
-    if missing:
-        print(f"{missing} scores have no stored out-of-fold predictions (`scores` without --new-only stores them): "
-              "rule single only, greedy mixes not computed")
-    table, portfolios = lodo(scores, size=args.size, oof=oof, y=y, cost_power=args.cost_power, sources=args.sources,
-                             rules=rules)
+    table, portfolios = lodo(scores, size=args.size, oof=oof, y=y, cost_power=args.cost_power, sources=args.sources)
+    rules = [rule for rule in RULES if rule in portfolios]
+    if len(rules) < len(RULES):
+        print(f"{missing_predictions(scores, oof)} scores have no stored out-of-fold predictions (`scores` without "
+              "--new-only stores them): rule single only, greedy mixes not computed")
     with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.max_columns", 30):
         for rule in rules:
             print(table[["dataset", f"{rule}_portfolio"]].to_string(index=False))
